@@ -1,0 +1,266 @@
+"""Files, uploads and sentences in; an :class:`EmbeddingSet` out, with every refusal explained.
+
+This is the one road from user input to vectors used by the dashboard, the CLI and the
+benchmarks: intake (``core.images``/``core.texts``) → cache look-up → batched encoding of
+what is missing → cache write. One bad item is reported and skipped; it never costs the
+rest of the batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.cache import EmbeddingCache, text_key
+from core.encoders import ClipEncoder, ProgressCallback, file_sha256
+from core.images import (
+    MAX_FILE_BYTES,
+    ImageRejected,
+    decode_image,
+    iter_files,
+    load_image_file,
+    sha256_bytes,
+)
+from core.texts import TextRejected, check_text
+
+ImageSource = tuple[str, "Path | bytes"]
+
+
+@dataclass
+class EmbeddingSet:
+    """Embedded items of one model, in input order, and the items that were refused.
+
+    Attributes
+    ----------
+    names : list of str
+        File path, upload name or the text itself, one per row of ``vectors``.
+    kinds : list of str
+        ``"image"`` or ``"text"`` per row.
+    vectors : ndarray of shape (n_items, dim), float32, unit rows.
+    notes : list of str
+        Per row: what intake did worth knowing (truncation, first frame of an animation).
+    rejected : list of (name, reason)
+    encoded : int
+        How many rows went through the encoder; the rest came from the cache.
+    """
+
+    model_id: str
+    names: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    notes: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    encoded: int = 0
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __add__(self, other: EmbeddingSet) -> EmbeddingSet:
+        if self.model_id != other.model_id:
+            raise ValueError(
+                f"Cannot join embeddings of {self.model_id!r} and {other.model_id!r}: "
+                "vectors of different models do not share a space."
+            )
+        parts = [v for v in (self.vectors, other.vectors) if v.size]
+        return EmbeddingSet(
+            model_id=self.model_id,
+            names=self.names + other.names,
+            kinds=self.kinds + other.kinds,
+            vectors=np.concatenate(parts) if parts else self.vectors,
+            notes=self.notes + other.notes,
+            hashes=self.hashes + other.hashes,
+            rejected=self.rejected + other.rejected,
+            encoded=self.encoded + other.encoded,
+        )
+
+    def summary(self) -> str:
+        """One line for a person: how many embedded, from cache, refused."""
+        images = self.kinds.count("image")
+        texts = self.kinds.count("text")
+        return (
+            f"{len(self)} embedded ({images} images, {texts} texts; "
+            f"{len(self) - self.encoded} from cache), {len(self.rejected)} refused"
+        )
+
+    def save_npz(self, path: str | os.PathLike) -> None:
+        """Write a plain ``.npz`` (string arrays, no pickles): loads with allow_pickle=False."""
+        rejected = np.array(self.rejected, dtype=str).reshape(-1, 2)
+        np.savez_compressed(
+            path,
+            model_id=np.array(self.model_id),
+            names=np.array(self.names, dtype=str),
+            kinds=np.array(self.kinds, dtype=str),
+            vectors=self.vectors,
+            notes=np.array(self.notes, dtype=str),
+            hashes=np.array(self.hashes, dtype=str),
+            rejected=rejected,
+        )
+
+    @classmethod
+    def load_npz(cls, path: str | os.PathLike) -> EmbeddingSet:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(
+                model_id=str(data["model_id"]),
+                names=data["names"].tolist(),
+                kinds=data["kinds"].tolist(),
+                vectors=data["vectors"].astype(np.float32),
+                notes=data["notes"].tolist(),
+                hashes=data["hashes"].tolist(),
+                rejected=[tuple(row) for row in data["rejected"].tolist()],
+            )
+
+
+def _empty(encoder: ClipEncoder) -> EmbeddingSet:
+    return EmbeddingSet(encoder.model_id, vectors=np.zeros((0, encoder.dim), np.float32))
+
+
+def _content_hash(source: Path | bytes) -> str:
+    if isinstance(source, bytes):
+        return sha256_bytes(source)
+    if source.stat().st_size > MAX_FILE_BYTES:
+        raise ImageRejected(
+            f"the file is {source.stat().st_size / 1e6:.1f} MB, "
+            f"over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
+        )
+    return file_sha256(source)
+
+
+def embed_images(
+    sources: Iterable[ImageSource],
+    encoder: ClipEncoder,
+    *,
+    cache: EmbeddingCache | None = None,
+    batch_size: int = 32,
+    progress: ProgressCallback | None = None,
+) -> EmbeddingSet:
+    """Embed pictures given as ``(name, path or bytes)`` pairs.
+
+    Files are hashed first (streamed, not held in memory); only cache misses are read
+    again, decoded and encoded, ``batch_size`` at a time, so memory stays bounded for
+    large folders.
+    """
+    sources = list(sources)
+    total = len(sources)
+    vectors: dict[str, np.ndarray] = {}
+    hashes: dict[int, str] = {}
+    reasons: dict[int, str] = {}
+    notes: dict[int, str] = {}
+    for index, (_, source) in enumerate(sources):
+        try:
+            hashes[index] = _content_hash(source)
+        except ImageRejected as error:
+            reasons[index] = str(error)
+        except OSError as error:
+            reasons[index] = f"could not read the file ({error.strerror or error})"
+    if cache is not None:
+        vectors.update(cache.get_many(encoder.model_id, "image", set(hashes.values())))
+
+    pending = [i for i in hashes if hashes[i] not in vectors]
+    done = total - len(pending)
+    if progress is not None:
+        progress(done, total)
+    encoded = 0
+    for start in range(0, len(pending), batch_size):
+        batch = []
+        for index in pending[start : start + batch_size]:
+            name, source = sources[index]
+            if hashes[index] in vectors:
+                continue  # a duplicate of an item already encoded in this run
+            try:
+                item = (
+                    decode_image(source, name)
+                    if isinstance(source, bytes)
+                    else load_image_file(source, name)
+                )
+            except ImageRejected as error:
+                reasons[index] = str(error)
+                continue
+            notes[index] = item.note
+            batch.append((index, item))
+        if batch:
+            fresh = encoder.encode_images([item.image for _, item in batch], batch_size=batch_size)
+            new = {item.sha256: row for (_, item), row in zip(batch, fresh, strict=True)}
+            vectors.update(new)
+            encoded += len(batch)
+            if cache is not None:
+                cache.put_many(encoder.model_id, "image", new)
+        done += len(pending[start : start + batch_size])
+        if progress is not None:
+            progress(done, total)
+
+    result = _empty(encoder)
+    kept = [i for i in range(total) if i not in reasons and hashes.get(i) in vectors]
+    result.names = [sources[i][0] for i in kept]
+    result.kinds = ["image"] * len(kept)
+    result.hashes = [hashes[i] for i in kept]
+    result.notes = [notes.get(i, "") for i in kept]
+    if kept:
+        result.vectors = np.stack([vectors[hashes[i]] for i in kept]).astype(np.float32)
+    result.rejected = [(sources[i][0], reasons[i]) for i in sorted(reasons)]
+    result.encoded = encoded
+    return result
+
+
+def embed_paths(
+    paths: Iterable[str | os.PathLike],
+    encoder: ClipEncoder,
+    **kwargs,
+) -> EmbeddingSet:
+    """Embed image files and every file below the folders given (see :func:`embed_images`)."""
+    missing = []
+    sources: list[ImageSource] = []
+    for path in iter_files(paths):
+        if path.is_file():
+            sources.append((str(path), path))
+        else:
+            missing.append((str(path), "no such file or folder"))
+    result = embed_images(sources, encoder, **kwargs)
+    result.rejected = missing + result.rejected
+    return result
+
+
+def embed_texts(
+    texts: Sequence[str],
+    encoder: ClipEncoder,
+    *,
+    cache: EmbeddingCache | None = None,
+    batch_size: int = 64,
+    progress: ProgressCallback | None = None,
+) -> EmbeddingSet:
+    """Embed sentences; empty ones are refused, over-long ones kept with a note."""
+    items, rejected = [], []
+    for text in texts:
+        try:
+            items.append(check_text(text, encoder.count_tokens, encoder.context_length))
+        except TextRejected as error:
+            rejected.append((repr(text)[:60], str(error)))
+    keys = [text_key(item.text) for item in items]
+    vectors = cache.get_many(encoder.model_id, "text", keys) if cache is not None else {}
+    missing = list(dict.fromkeys(k for k in keys if k not in vectors))
+    by_key = {key: item.text for key, item in zip(keys, items, strict=True)}
+    if missing:
+        fresh = encoder.encode_texts(
+            [by_key[k] for k in missing], batch_size=batch_size, progress=progress
+        )
+        new = dict(zip(missing, fresh, strict=True))
+        vectors.update(new)
+        if cache is not None:
+            cache.put_many(encoder.model_id, "text", new)
+    elif progress is not None:
+        progress(len(items), len(items))
+
+    result = _empty(encoder)
+    result.names = [item.text for item in items]
+    result.kinds = ["text"] * len(items)
+    result.hashes = keys
+    result.notes = [item.note for item in items]
+    if items:
+        result.vectors = np.stack([vectors[k] for k in keys]).astype(np.float32)
+    result.rejected = rejected
+    result.encoded = len(missing)
+    return result

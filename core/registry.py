@@ -1,0 +1,312 @@
+"""Which models Emotion Atlas can use, and whether each is usable right now.
+
+A model is named by one string, parsed by :func:`resolve_model`:
+
+``pocket``
+    The bundled offline model in ``assets/models/pocket`` (open_clip ``local-dir:`` format).
+``ARCH/TAG``
+    An open_clip architecture with one of its pretrained tags, e.g. ``ViT-B-32/laion2b_s34b_b79k``.
+``hf-hub:ORG/REPO``
+    An open_clip model published on the Hugging Face hub.
+``local-dir:FOLDER``
+    A folder with ``open_clip_config.json`` and a ``*.safetensors`` (or ``.bin``) checkpoint.
+``ARCH@FILE``
+    A local checkpoint file for a known architecture (its built-in preprocessing is used).
+``ARCH@random``
+    The architecture at a fixed-seed random initialisation: for tests and speed benchmarks.
+
+Nothing in this module downloads anything or builds a model: availability is decided from
+the files on disk (the bundle, the Hugging Face cache) alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import open_clip
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = PROJECT_ROOT / "assets" / "models"
+POCKET_DIR = MODELS_DIR / "pocket"
+
+HF_WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+HF_CONFIG_FILE = "open_clip_config.json"
+CHECKPOINT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+
+
+class ModelUnavailableError(RuntimeError):
+    """The model cannot be used offline right now; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model name: where its architecture and weights come from.
+
+    ``source`` is one of ``bundled``, ``pretrained``, ``hf-hub``, ``local-dir``, ``file``,
+    ``random``.
+    """
+
+    name: str
+    source: str
+    arch: str
+    tag: str | None = None
+    path: Path | None = None
+    download_mb: float | None = None
+    label: str = ""
+    multilingual: bool = False
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a model can be loaded now, and if not what it would take.
+
+    ``status`` is one of ``bundled`` (ships with the app), ``local`` (a file or folder the
+    user named), ``cached`` (in the Hugging Face cache), ``random`` (no weights needed),
+    ``download`` (needs a download of about ``download_mb`` MB), ``missing`` (a local file
+    or the bundle is absent) or ``unknown``.
+    """
+
+    status: str
+    detail: str
+    download_mb: float | None = None
+    checkpoint: Path | None = None
+    extra_files: tuple[Path, ...] = field(default_factory=tuple)
+
+    @property
+    def usable(self) -> bool:
+        return self.status in {"bundled", "local", "cached", "random"}
+
+
+def _preset(name: str, *, label: str, download_mb: float, multilingual: bool = False) -> ModelSpec:
+    arch, tag = name.split("/", 1)
+    return ModelSpec(
+        name=name,
+        source="pretrained",
+        arch=arch,
+        tag=tag,
+        download_mb=download_mb,
+        label=label,
+        multilingual=multilingual,
+    )
+
+
+# Download sizes are the fp32 checkpoints: parameter count x 4 bytes (counted with
+# open_clip on the meta device: 151.3 M, 149.6 M and 366.1 M parameters).
+PRESETS: dict[str, ModelSpec] = {
+    "pocket": ModelSpec(
+        name="pocket",
+        source="bundled",
+        arch=f"local-dir:{POCKET_DIR}",
+        path=POCKET_DIR,
+        label="Emotion Atlas pocket model: bundled, offline, English + 中文, emoji-like pictures",
+        multilingual=True,
+    ),
+    "ViT-B-32/laion2b_s34b_b79k": _preset(
+        "ViT-B-32/laion2b_s34b_b79k",
+        label="OpenCLIP ViT-B/32 trained on LAION-2B: real photos, English",
+        download_mb=605,
+    ),
+    "ViT-B-16/laion2b_s34b_b88k": _preset(
+        "ViT-B-16/laion2b_s34b_b88k",
+        label="OpenCLIP ViT-B/16 trained on LAION-2B: finer detail, slower, English",
+        download_mb=599,
+    ),
+    "xlm-roberta-base-ViT-B-32/laion5b_s13b_b90k": _preset(
+        "xlm-roberta-base-ViT-B-32/laion5b_s13b_b90k",
+        label="Multilingual OpenCLIP (XLM-RoBERTa text tower): photos, 中文 and 100 languages",
+        download_mb=1465,
+        multilingual=True,
+    ),
+}
+
+NAME_FORMS = (
+    "a preset ({presets}), ARCH/TAG (e.g. ViT-B-32/laion2b_s34b_b79k), hf-hub:ORG/REPO, "
+    "local-dir:FOLDER, ARCH@CHECKPOINT_FILE, or ARCH@random"
+)
+
+
+def _unknown_name_message(name: str) -> str:
+    return f"Unknown model {name!r}. Use " + NAME_FORMS.format(presets=", ".join(PRESETS)) + "."
+
+
+def resolve_model(name: str) -> ModelSpec:
+    """Parse a model name into a :class:`ModelSpec`.
+
+    Raises
+    ------
+    ValueError
+        If the name matches none of the accepted forms; the message lists the presets.
+    """
+    name = name.strip()
+    if name in PRESETS:
+        return PRESETS[name]
+    if name.startswith("hf-hub:"):
+        return ModelSpec(name=name, source="hf-hub", arch=name, label="open_clip model on the hub")
+    if name.startswith("local-dir:"):
+        folder = Path(name.removeprefix("local-dir:")).expanduser()
+        return ModelSpec(name=name, source="local-dir", arch=f"local-dir:{folder}", path=folder)
+    if "@" in name:
+        arch, target = name.split("@", 1)
+        _require_known_arch(arch, name)
+        if target == "random":
+            return ModelSpec(name=name, source="random", arch=arch, label="random init (tests)")
+        path = Path(target).expanduser()
+        if path.suffix not in CHECKPOINT_SUFFIXES:
+            raise ValueError(
+                f"Checkpoint {target!r} for {arch} should be one of "
+                f"{', '.join(CHECKPOINT_SUFFIXES)} (safetensors preferred)."
+            )
+        return ModelSpec(name=name, source="file", arch=arch, path=path)
+    if "/" in name:
+        arch, tag = name.split("/", 1)
+        _require_known_arch(arch, name)
+        if not open_clip.get_pretrained_cfg(arch, tag):
+            tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
+            raise ValueError(f"{arch} has no pretrained tag {tag!r}. Its tags: {tags}.")
+        return ModelSpec(
+            name=name, source="pretrained", arch=arch, tag=tag, download_mb=_size_mb(arch)
+        )
+    raise ValueError(_unknown_name_message(name))
+
+
+def _require_known_arch(arch: str, name: str) -> None:
+    if arch not in open_clip.list_models():
+        raise ValueError(
+            _unknown_name_message(name) + f" {arch!r} is not an open_clip architecture; "
+            "`python -m core models --all` lists them."
+        )
+
+
+def _size_mb(arch: str) -> float | None:
+    """fp32 checkpoint size of an architecture, counted without allocating its weights."""
+    config = open_clip.get_model_config(arch) or {}
+    if "hf_model_name" in config.get("text_cfg", {}):
+        return None  # building it would need the HF text config, which may not be cached
+    import torch
+
+    try:
+        with torch.device("meta"):
+            model = open_clip.create_model(arch, device="meta")
+    except Exception:  # an estimate only; a failure here must not block anything
+        return None
+    return round(sum(p.numel() for p in model.parameters()) * 4 / 1e6)
+
+
+def hf_cache_dir() -> str | None:
+    """The Hugging Face hub cache folder in use (``HF_HUB_CACHE`` etc. are honoured)."""
+    return os.environ.get("EMOTION_ATLAS_HF_CACHE") or None
+
+
+def _cached_hub_file(repo_id: str, filenames: tuple[str, ...]) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    for filename in filenames:
+        found = try_to_load_from_cache(repo_id, filename, cache_dir=hf_cache_dir())
+        if isinstance(found, str):
+            return Path(found)
+    return None
+
+
+def hub_location(spec: ModelSpec) -> tuple[str, tuple[str, ...]]:
+    """The hub repository and candidate weight files of a pretrained or hf-hub model."""
+    if spec.source == "hf-hub":
+        return spec.arch.removeprefix("hf-hub:"), HF_WEIGHT_FILES
+    cfg = open_clip.get_pretrained_cfg(spec.arch, spec.tag or "")
+    hub = cfg.get("hf_hub", "")
+    if not hub:
+        return "", ()
+    parts = hub.rstrip("/").split("/")
+    repo_id, filename = "/".join(parts[:2]), "/".join(parts[2:])
+    return repo_id, (filename,) if filename else HF_WEIGHT_FILES
+
+
+def _hf_text_tower(spec: ModelSpec) -> str | None:
+    if spec.source not in {"pretrained", "random", "file"}:
+        return None
+    config = open_clip.get_model_config(spec.arch) or {}
+    return config.get("text_cfg", {}).get("hf_model_name")
+
+
+def check_availability(spec: ModelSpec) -> Availability:
+    """Decide, from local files only, whether ``spec`` can be loaded now. Never downloads."""
+    if spec.source == "random":
+        return Availability("random", "Random weights: only for tests and speed benchmarks.")
+    if spec.source in {"bundled", "local-dir"}:
+        return _local_dir_availability(spec)
+    if spec.source == "file":
+        if spec.path is not None and spec.path.is_file():
+            return Availability("local", f"Local checkpoint {spec.path}.", checkpoint=spec.path)
+        return Availability("missing", f"Checkpoint file {spec.path} does not exist.")
+    return _hub_availability(spec)
+
+
+def _local_dir_availability(spec: ModelSpec) -> Availability:
+    folder = spec.path or Path()
+    config = folder / HF_CONFIG_FILE
+    weights = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+    status = "bundled" if spec.source == "bundled" else "local"
+    if config.is_file() and weights:
+        return Availability(status, f"Loads from {folder}.", checkpoint=weights[0])
+    if spec.source == "bundled":
+        return Availability(
+            "missing",
+            f"The bundled pocket model is missing from {folder}. Restore it from the repository "
+            "(git checkout -- assets/models) or rebuild it with `python -m core.pocket.train`.",
+        )
+    return Availability(
+        "missing", f"{folder} needs {HF_CONFIG_FILE} and a .safetensors checkpoint."
+    )
+
+
+def _hub_availability(spec: ModelSpec) -> Availability:
+    repo_id, files = hub_location(spec)
+    if not repo_id:
+        return Availability("unknown", f"{spec.name} has no Hugging Face hub location.")
+    checkpoint = _cached_hub_file(repo_id, files)
+    extra: list[Path] = []
+    missing: list[str] = []
+    if spec.source == "hf-hub":
+        config = _cached_hub_file(repo_id, (HF_CONFIG_FILE,))
+        if config is None:
+            missing.append(f"{HF_CONFIG_FILE} of {repo_id}")
+        else:
+            extra.append(config)
+    text_tower = _hf_text_tower(spec)
+    if text_tower:
+        if importlib.util.find_spec("transformers") is None:
+            missing.append("the `transformers` package (pip install transformers)")
+        if _cached_hub_file(text_tower, ("config.json",)) is None:
+            missing.append(f"the {text_tower} text-tower config and tokenizer")
+    if checkpoint is None:
+        missing.insert(0, f"weights of {repo_id}")
+    if not missing and checkpoint is not None:
+        return Availability(
+            "cached",
+            f"In the local Hugging Face cache ({checkpoint.parent}).",
+            checkpoint=checkpoint,
+            extra_files=tuple(extra),
+        )
+    size = f"about {spec.download_mb:,.0f} MB" if spec.download_mb else "a download"
+    return Availability(
+        "download",
+        f"Not on this machine: needs {size} from the Hugging Face hub ({'; '.join(missing)}). "
+        f"With internet, run `python -m core download {spec.name}`, "
+        "or pick the bundled `pocket` model to work offline.",
+        download_mb=spec.download_mb,
+    )
+
+
+def list_presets() -> list[tuple[ModelSpec, Availability]]:
+    """Every preset with its availability, in display order."""
+    return [(spec, check_availability(spec)) for spec in PRESETS.values()]
+
+
+def default_model_name() -> str:
+    """The first usable preset, preferring pretrained CLIP when it is already cached."""
+    for spec, availability in list_presets():
+        if spec.source == "pretrained" and availability.usable:
+            return spec.name
+    return "pocket"

@@ -1,0 +1,60 @@
+"""Text intake: what a sentence must be before it is embedded.
+
+Empty and whitespace-only texts are refused; control characters (NUL included) are
+removed; a text longer than the model's context is kept but flagged, because the tokenizer
+will embed only its first ``context_length`` tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_TEXT_CHARS = 10_000
+
+
+class TextRejected(ValueError):
+    """A text that cannot be embedded; ``str(error)`` is the reason for the user."""
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """A cleaned text with its token count; ``truncated`` when it exceeds the context."""
+
+    text: str
+    tokens: int
+    truncated: bool
+
+    @property
+    def note(self) -> str:
+        if not self.truncated:
+            return ""
+        return f"truncated: {self.tokens} tokens, only the first part is embedded"
+
+
+def clean_text(text: str) -> str:
+    """NFC-normalise, drop control characters, trim; keeps every script and emoji."""
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def check_text(text: str, count_tokens: Callable[[str], int], context_length: int) -> TextItem:
+    """Clean ``text`` and measure it against the tokenizer.
+
+    Raises
+    ------
+    TextRejected
+        If nothing but whitespace or control characters is left.
+    """
+    if not isinstance(text, str):
+        raise TextRejected(f"expected a text, got {type(text).__name__}")
+    cleaned = clean_text(text)
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in cleaned):
+        # only separators, controls and invisible format characters such as U+200B
+        raise TextRejected("the text is empty" if not text else "the text is only whitespace")
+    # Tokenising 100k characters is slow and pointless: the context holds ~77 tokens.
+    tokens = count_tokens(cleaned[:MAX_TEXT_CHARS])
+    truncated = tokens > context_length or len(cleaned) > MAX_TEXT_CHARS
+    return TextItem(cleaned[:MAX_TEXT_CHARS], tokens, truncated)

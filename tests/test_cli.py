@@ -1,0 +1,93 @@
+"""`python -m core` as a user runs it: real subprocesses, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import TINY
+
+from core.embedding import EmbeddingSet
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, cache=None):
+    env = dict(os.environ, EMOTION_ATLAS_CACHE=str(cache or "/nonexistent-cache"))
+    return subprocess.run(
+        [sys.executable, "-m", "core", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_embed_folder_and_texts_writes_npz_and_reports_bad_files(corpus, tmp_path):
+    folder = corpus["red.png"].parent
+    out = tmp_path / "atlas.npz"
+    done = run_cli(
+        "embed",
+        folder,
+        "--texts",
+        "I love you",
+        "我爱你",
+        "  ",
+        "--model",
+        TINY,
+        "--out",
+        out,
+        cache=tmp_path / "cache",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "refused" in done.stderr and "drawing.eps: PostScript/EPS is refused" in done.stderr
+    assert "14 embedded (12 images, 2 texts; 0 from cache), 9 refused" in done.stdout
+    result = EmbeddingSet.load_npz(out)
+    assert result.kinds.count("image") == 12 and result.names[-1] == "我爱你"
+
+    again = run_cli("embed", folder, "--model", TINY, "--out", out, cache=tmp_path / "cache")
+    assert "12 from cache" in again.stdout
+
+
+def test_nothing_embedded_exits_one(corpus, tmp_path):
+    done = run_cli("embed", corpus["empty.jpg"], "--model", TINY, "--out", tmp_path / "x.npz")
+    assert done.returncode == 1
+    assert "Nothing could be embedded" in done.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_unknown_and_unavailable_models_exit_two_without_traceback(corpus, tmp_path):
+    unknown = run_cli("embed", corpus["red.png"], "--model", "nope")
+    assert unknown.returncode == 2 and "Unknown model 'nope'" in unknown.stderr
+    env_cache = dict(EMOTION_ATLAS_HF_CACHE=str(tmp_path))
+    offline = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "embed",
+            str(corpus["red.png"]),
+            "--model",
+            "ViT-B-16/laion2b_s34b_b88k",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env_cache},
+        timeout=120,
+    )
+    assert offline.returncode == 2
+    assert "about 599 MB" in offline.stderr and "Traceback" not in offline.stderr
+
+
+def test_models_lists_presets_with_availability():
+    done = run_cli("models", "--json")
+    assert done.returncode == 0
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [row["name"] for row in rows][:2] == ["pocket", "ViT-B-32/laion2b_s34b_b79k"]
+    assert all({"status", "usable", "detail"} <= row.keys() for row in rows)

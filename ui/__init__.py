@@ -1,0 +1,1 @@
+"""Streamlit-only glue: cached loaders, the shared sidebar, bilingual strings."""
