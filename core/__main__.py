@@ -11,8 +11,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_NOTHING_EMBEDDED = 1
+GALLERY_IMAGES = Path(__file__).resolve().parent.parent / "assets" / "gallery" / "images"
 EXIT_BAD_REQUEST = 2
 
 
@@ -105,6 +107,213 @@ def command_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_images(paths):
+    from core.images import ImageRejected, iter_files, load_image_file
+
+    pictures, refused = [], []
+    for path in iter_files(paths):
+        try:
+            pictures.append(load_image_file(path))
+        except ImageRejected as error:
+            refused.append((str(path), str(error)))
+    for name, reason in refused:
+        print(f"refused {name}: {reason}", file=sys.stderr)
+    return pictures
+
+
+def _rounded(labels, values) -> dict[str, float]:
+    return {label: round(float(value), 4) for label, value in zip(labels, values, strict=True)}
+
+
+def _embed_request(args: argparse.Namespace, paths, texts):
+    """Label set, encoder and embeddings (refusals printed) for the emotions/atlas commands."""
+    from core.cache import EmbeddingCache
+    from core.embedding import embed_paths, embed_texts
+    from core.emotions import load_label_set
+    from core.encoders import load_encoder
+
+    label_set = load_label_set(args.labels)
+    encoder = load_encoder(args.model, allow_download=args.allow_download)
+    cache = EmbeddingCache(args.cache_dir)
+    result = embed_paths(paths, encoder, cache=cache, progress=_progress_printer("images"))
+    result = result + embed_texts(texts, encoder, cache=cache)
+    for name, reason in result.rejected:
+        print(f"refused {name}: {reason}", file=sys.stderr)
+    return label_set, encoder, result
+
+
+def command_emotions(args: argparse.Namespace) -> int:
+    from core.atlas import emotion_probabilities
+    from core.emotions import top_labels
+
+    label_set, encoder, result = _embed_request(args, args.images, args.texts)
+    if not len(result):
+        print("Nothing could be scored.", file=sys.stderr)
+        return EXIT_NOTHING_EMBEDDED
+    _, probabilities = emotion_probabilities(encoder, result.vectors, label_set)
+    for name, top, row in zip(
+        result.names, top_labels(probabilities, label_set), probabilities, strict=True
+    ):
+        record = {
+            "item": name,
+            "top": top,
+            "probs": _rounded(label_set.labels, row),
+        }
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"{top:<12} {row.max():.2f}  {name}")
+    return 0
+
+
+def command_atlas(args: argparse.Namespace) -> int:
+    from core.atlas import build_atlas
+    from core.images import thumbnail_png
+    from core.plots import atlas_figure, write_standalone_html
+
+    label_set, encoder, result = _embed_request(args, args.paths, args.texts)
+    atlas = build_atlas(
+        result,
+        encoder,
+        label_set,
+        method=args.method,
+        n_components=args.dims,
+        n_neighbors=args.k,
+        reg=args.reg,
+        center=not args.no_center,
+    )
+    for notice in atlas.projector.notices_:
+        print(f"note: {notice}", file=sys.stderr)
+    thumbnails = None
+    if result.kinds.count("image") <= 300:
+        pictures = {
+            item.name: item.image
+            for item in _load_images(
+                [n for n, k in zip(result.names, result.kinds, strict=True) if k == "image"]
+            )
+        }
+        thumbnails = [
+            thumbnail_png(pictures[n], 64) if n in pictures else None for n in result.names
+        ]
+    names = dict(label_set.names)
+    figure = atlas_figure(
+        atlas.coords,
+        result.names,
+        result.kinds,
+        atlas.top,
+        label_names={k: f"{en} / {zh}" for k, (en, zh) in names.items()},
+        thumbnails=thumbnails,
+        title=f"Emotion Atlas — {args.method}, k={args.k} ({encoder.model_id})",
+    )
+    write_standalone_html(figure, args.out)
+    quality = ", ".join(f"{k} {v:.3f}" for k, v in atlas.quality.items())
+    print(f"{result.summary()}; map: {quality} → {args.out}")
+    return 0
+
+
+def command_transfer(args: argparse.Namespace) -> int:
+    from core.atlas import emotion_probabilities
+    from core.cache import EmbeddingCache
+    from core.embedding import embed_paths, embed_texts
+    from core.emotions import load_label_set, prompt_bank_center
+    from core.encoders import load_encoder
+    from core.images import load_image_file
+    from core.projection import Projector
+    from core.transfer import centre_images, grade_colours, place_text, reinhard_transfer
+
+    label_set = load_label_set(args.labels)
+    encoder = load_encoder(args.model, allow_download=args.allow_download)
+    cache = EmbeddingCache(args.cache_dir)
+    text = embed_texts([args.text], encoder, cache=cache)
+    if not len(text):
+        print(f"error: {text.rejected[0][1]}", file=sys.stderr)
+        return EXIT_BAD_REQUEST
+    picture = load_image_file(args.image).image
+    gallery = embed_paths(args.gallery, encoder, cache=cache)
+    labels, text_probs = emotion_probabilities(encoder, text.vectors, label_set)
+    _, gallery_probs = emotion_probabilities(encoder, gallery.vectors, label_set)
+    image_map = Projector(method="lle", n_neighbors=args.k).fit(centre_images(gallery.vectors))
+    placement = place_text(
+        text.vectors[0],
+        gallery.vectors,
+        text_center=prompt_bank_center(encoder, label_set),
+        k=args.k,
+        image_coords=image_map.embedding_,
+        image_emotions=gallery_probs,
+    )
+    target_index = int(text_probs[0].argmax())
+    target = label_set.labels[target_index]
+    if args.method == "reinhard":
+        references = [load_image_file(gallery.names[i]).image for i in placement.neighbours]
+        outcome = reinhard_transfer(
+            encoder, picture, references, placement.weights, labels, target_index, target
+        )
+    else:
+        outcome = grade_colours(encoder, picture, labels, target_index, target)
+    outcome.image.save(args.out)
+    record = {
+        "text": text.names[0],
+        "target": target,
+        "method": outcome.method,
+        "emo_s": round(outcome.emo_s, 4),
+        "clip_i": round(outcome.clip_i, 4),
+        "probability_before": round(outcome.probability_before, 4),
+        "probability_after": round(outcome.probability_after, 4),
+        "parameters": outcome.parameters,
+        "placement": {
+            "neighbours": [gallery.names[i] for i in placement.neighbours],
+            "weights": [round(float(w), 4) for w in placement.weights],
+            "residual": round(placement.residual, 4),
+            "residual_uncentred": round(placement.residual_uncentred, 4),
+            "position": [round(float(v), 4) for v in placement.position],
+            "transferred_top": label_set.labels[int(placement.emotion.argmax())],
+            "transferred_probs": _rounded(label_set.labels, placement.emotion),
+        },
+        "out": str(args.out),
+    }
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False))
+    else:
+        print(f"{target}: Emo-S {outcome.emo_s:+.3f}, CLIP-I {outcome.clip_i:.3f} → {args.out}")
+    return 0
+
+
+TARGETS = {
+    ("retrieval", "recall@5_en"): 0.90,
+    ("retrieval", "recall@5_zh"): 0.80,
+    ("emoji_emotion", "accuracy"): 0.80,
+    ("sentence_emotion", "accuracy_en"): 0.70,
+    ("sentence_emotion", "accuracy_zh"): 0.70,
+}
+
+
+def command_eval_pocket(args: argparse.Namespace) -> int:
+    from core.encoders import load_encoder
+    from core.pocket.evaluate import evaluate
+
+    metrics = evaluate(load_encoder(args.model), quick=args.quick)
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return 0
+    print(f"{metrics['model']} ({metrics['subset']} evaluation)")
+    for section in (
+        "retrieval",
+        "emoji_emotion",
+        "emoji_emotion_unseen_design",
+        "sentence_emotion",
+    ):
+        for key, value in metrics[section].items():
+            target = TARGETS.get((section, key))
+            verdict = (
+                ""
+                if target is None
+                else f"  target {target:.2f}: "
+                + ("reached" if value >= target else f"missed by {target - value:.2f}")
+            )
+            print(f"  {section}.{key}: {value}{verdict}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core", description="Emotion Atlas: embeddings, emotions and maps."
@@ -132,6 +341,52 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", help="fetch a pretrained model's weights")
     download.add_argument("model")
     download.set_defaults(run=command_download)
+
+    def common(sub):
+        sub.add_argument("--model", default="pocket", help="model name (default: pocket)")
+        sub.add_argument("--labels", default="ekman7", help="ekman7, mikels8 or a JSON file")
+        sub.add_argument("--cache-dir", default=None, help="embedding cache folder")
+        sub.add_argument("--allow-download", action="store_true")
+
+    emotions = commands.add_parser("emotions", help="zero-shot emotions of images or texts")
+    emotions.add_argument("--images", nargs="+", default=[], metavar="PATH")
+    emotions.add_argument("--texts", nargs="+", default=[], metavar="TEXT")
+    emotions.add_argument("--json", action="store_true", help="one JSON object per line")
+    common(emotions)
+    emotions.set_defaults(run=command_emotions)
+
+    from core.projection import METHODS
+
+    atlas = commands.add_parser("atlas", help="write an interactive atlas as standalone HTML")
+    atlas.add_argument("paths", nargs="+", help="image files or folders")
+    atlas.add_argument("--texts", nargs="+", default=[], metavar="TEXT")
+    atlas.add_argument("--method", choices=METHODS, default="lle")
+    atlas.add_argument("--dims", type=int, choices=(2, 3), default=2)
+    atlas.add_argument("--k", type=int, default=12, help="neighbours (LLE, UMAP)")
+    atlas.add_argument("--reg", type=float, default=1e-3, help="LLE regularisation")
+    atlas.add_argument("--no-center", action="store_true", help="keep the modality gap")
+    atlas.add_argument("--out", default="atlas.html")
+    common(atlas)
+    atlas.set_defaults(run=command_atlas)
+
+    transfer = commands.add_parser("transfer", help="transfer a text's emotion onto a picture")
+    transfer.add_argument("--text", required=True)
+    transfer.add_argument("--image", required=True)
+    transfer.add_argument("--gallery", nargs="+", default=[str(GALLERY_IMAGES)])
+    transfer.add_argument("--method", choices=("grade", "reinhard"), default="grade")
+    transfer.add_argument("--k", type=int, default=8, help="mood-board size")
+    transfer.add_argument("--out", default="transferred.png")
+    transfer.add_argument("--json", action="store_true")
+    common(transfer)
+    transfer.set_defaults(run=command_transfer)
+
+    evaluation = commands.add_parser("eval-pocket", help="held-out metrics of the pocket model")
+    evaluation.add_argument("--json", action="store_true", help="one JSON object")
+    evaluation.add_argument(
+        "--quick", action="store_true", help="fixed subsets, seconds not minutes"
+    )
+    evaluation.add_argument("--model", default="pocket", help="evaluate another checkpoint")
+    evaluation.set_defaults(run=command_eval_pocket)
     return parser
 
 
@@ -141,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, ModelUnavailableError) as error:
+    except (ValueError, ModelUnavailableError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_REQUEST
     except KeyboardInterrupt:

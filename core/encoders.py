@@ -27,6 +27,7 @@ from core.registry import (
     ModelUnavailableError,
     check_availability,
     hf_cache_dir,
+    hf_text_tower,
     hub_location,
     resolve_model,
 )
@@ -145,9 +146,35 @@ class ClipEncoder:
         def encode(chunk: Sequence[str]) -> np.ndarray:
             with torch.inference_mode():
                 tokens = self.tokenizer(list(chunk)).to(self.device)
-                return self.model.encode_text(tokens, normalize=True).float().cpu().numpy()
+                return self.encode_tokens(tokens).float().cpu().numpy()
 
         return self._batched(texts, encode, batch_size, progress)
+
+    def encode_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Unit text vectors of token ids (n, context_length).
+
+        For open_clip's own causal text tower with end-of-text pooling, the padding after
+        the longest text of the batch cannot change any vector (no position attends to
+        later ones), so it is cut off first: short sentences, the usual case, cost a
+        fraction of the full context. Other towers run unchanged.
+        """
+        model = self.model
+        if not _can_trim_padding(model, self.tokenizer):
+            return model.encode_text(tokens, normalize=True)
+        length = max(1, int((tokens != 0).sum(dim=1).max()))
+        tokens = tokens[:, :length]
+        cast_dtype = model.transformer.get_cast_dtype()
+        x = model.token_embedding(tokens).to(cast_dtype)
+        x = x + model.positional_embedding[:length].to(cast_dtype)
+        x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+        x = model.ln_final(x)
+        x = x[torch.arange(x.shape[0], device=x.device), tokens.argmax(dim=-1)]
+        x = (
+            model.text_projection(x)
+            if isinstance(model.text_projection, torch.nn.Linear)
+            else (x @ model.text_projection)
+        )
+        return torch.nn.functional.normalize(x, dim=-1)
 
     def _batched(self, items, encode, batch_size, progress) -> np.ndarray:
         total = len(items)
@@ -157,6 +184,18 @@ class ClipEncoder:
             if progress is not None:
                 progress(min(start + batch_size, total), total)
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+
+def _can_trim_padding(model: torch.nn.Module, tokenizer) -> bool:
+    from open_clip.model import CLIP
+    from open_clip.tokenizer import SimpleTokenizer
+
+    return (
+        type(model) is CLIP
+        and getattr(model, "text_pool_type", None) == "argmax"
+        and getattr(model, "attn_mask", None) is not None
+        and isinstance(tokenizer, SimpleTokenizer)  # pads with id 0, ends with the top id
+    )
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -255,6 +294,26 @@ def _build_from_arch(spec: ModelSpec, checkpoint: Path | None, device: str):
     return model, preprocess
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub (or the mirror in ``HF_ENDPOINT``) accepts a connection.
+
+    Asked before a download so that an offline machine gets its answer in seconds, not
+    after huggingface_hub's minute of retries.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    endpoint = urlparse(constants.ENDPOINT)
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def download_weights(spec: ModelSpec) -> Path:
     """Fetch the weights (and config) of a hub model into the Hugging Face cache."""
     from huggingface_hub import hf_hub_download
@@ -262,6 +321,11 @@ def download_weights(spec: ModelSpec) -> Path:
     repo_id, files = hub_location(spec)
     if not repo_id:
         raise ModelUnavailableError(f"{spec.name} has no Hugging Face hub location to download.")
+    if not hub_reachable():
+        raise ModelUnavailableError(
+            f"Could not download {spec.name}: the Hugging Face hub cannot be reached from this "
+            "machine. Connect to the internet and try again, or use the bundled `pocket` model."
+        )
     errors = []
     for filename in files:
         try:
@@ -271,11 +335,27 @@ def download_weights(spec: ModelSpec) -> Path:
             continue
         if spec.source == "hf-hub":
             hf_hub_download(repo_id, HF_CONFIG_FILE, cache_dir=hf_cache_dir())
+        _download_text_tower(spec)
         return path
     raise ModelUnavailableError(
         f"Could not download {spec.name} from the Hugging Face hub ({'; '.join(errors)}). "
         "Check the internet connection, or use the bundled `pocket` model offline."
     )
+
+
+def _download_text_tower(spec: ModelSpec) -> None:
+    """Multilingual models build their text tower from a Hugging Face transformers model."""
+    name = hf_text_tower(spec)
+    if not name:
+        return
+    try:
+        import transformers
+    except ImportError:
+        raise ModelUnavailableError(
+            f"{spec.name} needs the `transformers` package: pip install transformers"
+        ) from None
+    transformers.AutoConfig.from_pretrained(name, cache_dir=hf_cache_dir())
+    transformers.AutoTokenizer.from_pretrained(name, cache_dir=hf_cache_dir())
 
 
 def save_local_dir(encoder: ClipEncoder, folder: Path, model_cfg: dict) -> Path:

@@ -223,7 +223,7 @@ def hub_location(spec: ModelSpec) -> tuple[str, tuple[str, ...]]:
     return repo_id, (filename,) if filename else HF_WEIGHT_FILES
 
 
-def _hf_text_tower(spec: ModelSpec) -> str | None:
+def hf_text_tower(spec: ModelSpec) -> str | None:
     if spec.source not in {"pretrained", "random", "file"}:
         return None
     config = open_clip.get_model_config(spec.arch) or {}
@@ -274,7 +274,7 @@ def _hub_availability(spec: ModelSpec) -> Availability:
             missing.append(f"{HF_CONFIG_FILE} of {repo_id}")
         else:
             extra.append(config)
-    text_tower = _hf_text_tower(spec)
+    text_tower = hf_text_tower(spec)
     if text_tower:
         if importlib.util.find_spec("transformers") is None:
             missing.append("the `transformers` package (pip install transformers)")

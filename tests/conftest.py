@@ -14,24 +14,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 TINY = "emotion-atlas-tiny@random"
 
 
-class NetworkUsed(AssertionError):
-    pass
+class NetworkUsed(ConnectionRefusedError):
+    """Raised instead of connecting: to the code under test it looks like an offline machine."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "tries_network: the test expects the code to try the network (and fail)"
+    )
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Any socket connection other than to this machine fails the test loudly."""
+def no_network(request, monkeypatch):
+    """Connections other than to this machine fail as if offline; a test that caused one
+    fails too, unless it is marked ``tries_network``."""
     real_connect = socket.socket.connect
+    attempts = []
 
     def guarded(self, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and (host.startswith("127.") or host in {"localhost", "::1"}):
+        local = isinstance(host, str) and (host.startswith("127.") or host in {"localhost", "::1"})
+        if local or self.family == socket.AF_UNIX:
             return real_connect(self, address)
-        if self.family == socket.AF_UNIX:
-            return real_connect(self, address)
+        attempts.append(address)
         raise NetworkUsed(f"test tried to reach the network: {address}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+    if attempts and request.node.get_closest_marker("tries_network") is None:
+        pytest.fail(f"the test tried to reach the network: {attempts[:3]}")
 
 
 @pytest.fixture(scope="session")

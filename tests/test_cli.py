@@ -91,3 +91,80 @@ def test_models_lists_presets_with_availability():
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [row["name"] for row in rows][:2] == ["pocket", "ViT-B-32/laion2b_s34b_b79k"]
     assert all({"status", "usable", "detail"} <= row.keys() for row in rows)
+
+
+def test_emotions_json_lines(tmp_path):
+    done = run_cli(
+        "emotions",
+        "--model",
+        TINY,
+        "--texts",
+        "I love you",
+        "我爱你",
+        "--json",
+        cache=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [row["item"] for row in rows] == ["I love you", "我爱你"]
+    for row in rows:
+        assert abs(sum(row["probs"].values()) - 1) < 1e-3 and row["top"] in row["probs"]
+
+
+def test_atlas_writes_offline_html(corpus, tmp_path):
+    out = tmp_path / "atlas.html"
+    done = run_cli(
+        "atlas",
+        corpus["red.png"].parent,
+        "--texts",
+        "I love you",
+        "--model",
+        TINY,
+        "--method",
+        "pca",
+        "--out",
+        out,
+        cache=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "trustworthiness" in done.stdout and out.stat().st_size > 100_000
+    assert "refused" in done.stderr
+
+
+def test_atlas_with_impossible_k_is_a_sentence(corpus, tmp_path):
+    done = run_cli(
+        "atlas",
+        corpus["red.png"],
+        corpus["photo.jpg"],
+        corpus["sky.webp"],
+        "--model",
+        TINY,
+        "--k",
+        "50",
+        "--out",
+        tmp_path / "a.html",
+        cache=tmp_path,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "at least 4 distinct items" in done.stderr or "n_neighbors" in done.stderr
+
+
+def test_transfer_writes_image_and_json(corpus, tmp_path):
+    out = tmp_path / "moved.png"
+    done = run_cli(
+        "transfer",
+        "--model",
+        TINY,
+        "--text",
+        "I love you",
+        "--image",
+        corpus["photo.jpg"],
+        "--out",
+        out,
+        "--json",
+        cache=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert {"target", "emo_s", "clip_i", "placement"} <= record.keys()
+    assert len(record["placement"]["weights"]) == 8 and out.is_file()

@@ -162,3 +162,14 @@ def test_missing_pocket_bundle_says_how_to_restore_it(tmp_path, monkeypatch):
     availability = check_availability(spec)
     assert not availability.usable
     assert "core.pocket.train" in availability.detail
+
+
+@pytest.mark.parametrize("name", [TINY, "pocket"])
+def test_trimmed_text_encoding_equals_open_clip_encode_text(name):
+    encoder = load_encoder(name)
+    texts = ["我爱你", "I love you", "joy " * 30, "航空公司弄丢了我的行李", "a"]
+    tokens = encoder.tokenizer(texts)
+    with torch.inference_mode():
+        reference = encoder.model.encode_text(tokens, normalize=True).numpy()
+    np.testing.assert_allclose(encoder.encode_texts(texts), reference, atol=1e-5)
+    np.testing.assert_allclose(encoder.encode_texts(texts[:1]), reference[:1], atol=1e-5)

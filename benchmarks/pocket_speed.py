@@ -1,0 +1,90 @@
+"""Encoding speed of a model on this CPU: images/s and texts/s at a given batch size.
+
+    python benchmarks/pocket_speed.py [--model pocket] [--batch 64] [--repeats 5]
+
+Images are the bundled gallery (decoded once, then preprocessed and encoded each run, as
+``encode_images`` does); texts are the pocket evaluation sentences, English and Chinese.
+Prints the median and range of ``--repeats`` timed runs after one warm-up run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from core.encoders import load_encoder  # noqa: E402
+from core.images import iter_files, load_image_file  # noqa: E402
+from core.pocket.evaluate import load_sentences  # noqa: E402
+from core.registry import PROJECT_ROOT  # noqa: E402
+
+
+def timed_rate(work, count: int, repeats: int) -> tuple[float, float, float]:
+    work()  # warm-up: first-call allocations and kernel choices
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        rates.append(count / (time.perf_counter() - start))
+    return statistics.median(rates), min(rates), max(rates)
+
+
+def untrimmed(encoder, texts, batch):
+    """open_clip's own encode_text over the full context (what encode_texts trims)."""
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch):
+            tokens = encoder.tokenizer(texts[start : start + batch])
+            encoder.model.encode_text(tokens, normalize=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="pocket")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    encoder = load_encoder(args.model)
+    gallery = PROJECT_ROOT / "assets" / "gallery" / "images"
+    pictures = [load_image_file(p).image for p in iter_files([gallery])]
+    texts = [row["text"] for row in load_sentences()]
+    pixels = torch.stack([encoder.preprocess(p) for p in pictures])
+
+    print(
+        f"model {encoder.model_id}  threads {torch.get_num_threads()}  "
+        f"cpu {platform.processor() or platform.machine()}  torch {torch.__version__}"
+    )
+    rows = [
+        (
+            "images/s, PIL → vectors",
+            len(pictures),
+            lambda: encoder.encode_images(pictures, batch_size=args.batch),
+        ),
+        (
+            "images/s, forward only",
+            len(pictures),
+            lambda: [
+                encoder.encode_pixels(pixels[i : i + args.batch])
+                for i in range(0, len(pixels), args.batch)
+            ],
+        ),
+        ("texts/s", len(texts), lambda: encoder.encode_texts(texts, batch_size=args.batch)),
+        ("texts/s, untrimmed context", len(texts), lambda: untrimmed(encoder, texts, args.batch)),
+    ]
+    for label, count, work in rows:
+        median, low, high = timed_rate(work, count, args.repeats)
+        print(
+            f"{label:<26} batch {args.batch:>3}: median {median:8.0f}  "
+            f"(min {low:.0f}, max {high:.0f}, n={count}, runs={args.repeats})"
+        )
+
+
+if __name__ == "__main__":
+    main()

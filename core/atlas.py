@@ -1,0 +1,100 @@
+"""The atlas: a collection's embeddings, their emotions and their map, computed together.
+
+:func:`build_atlas` is the one call behind the Atlas page and ``python -m core atlas``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.embedding import EmbeddingSet
+from core.emotions import LabelSet, label_vectors, top_labels, zero_shot
+from core.encoders import ClipEncoder
+from core.projection import Projector, center_modalities, map_quality, modality_gap
+
+
+@dataclass
+class Atlas:
+    """Everything one map shows; rows follow ``embeddings``.
+
+    ``probabilities`` has shape (n_items, n_labels); ``coords`` (n_items, 2 or 3).
+    """
+
+    embeddings: EmbeddingSet
+    label_set: LabelSet
+    label_vectors: np.ndarray
+    probabilities: np.ndarray
+    coords: np.ndarray
+    projector: Projector
+    quality: dict = field(default_factory=dict)
+    gap_before: float = 0.0
+    gap_after: float = 0.0
+
+    @property
+    def top(self) -> list[str]:
+        return top_labels(self.probabilities, self.label_set)
+
+
+def emotion_probabilities(
+    encoder: ClipEncoder, vectors: np.ndarray, label_set: LabelSet
+) -> tuple[np.ndarray, np.ndarray]:
+    """(label vectors, zero-shot distributions) of ``vectors`` for ``label_set``."""
+    labels = label_vectors(encoder, label_set)
+    return labels, zero_shot(vectors, labels, encoder.logit_scale)
+
+
+def build_atlas(
+    embeddings: EmbeddingSet,
+    encoder: ClipEncoder,
+    label_set: LabelSet,
+    *,
+    method: str = "lle",
+    n_components: int = 2,
+    n_neighbors: int = 12,
+    reg: float = 1e-3,
+    center: bool = True,
+    random_state: int = 0,
+    labels: np.ndarray | None = None,
+) -> Atlas:
+    """Score emotions and fit one joint map of all items (texts and images).
+
+    With ``center`` each modality is centred on its own mean first, so texts land among
+    the pictures they resemble instead of on an island of their own (the modality gap).
+
+    ``labels`` are the label set's prompt vectors when the caller has them already
+    (embedding the prompts costs more than fitting a small map).
+
+    Raises
+    ------
+    ValueError
+        From :class:`~core.projection.Projector` when the parameters do not fit the data.
+    """
+    vectors = embeddings.vectors
+    if labels is None:
+        labels = label_vectors(encoder, label_set)
+    probabilities = zero_shot(vectors, labels, encoder.logit_scale)
+    mapped = center_modalities(vectors, embeddings.kinds) if center else vectors
+    projector = Projector(
+        method=method,
+        n_components=n_components,
+        n_neighbors=n_neighbors,
+        reg=reg,
+        random_state=random_state,
+    ).fit(mapped)
+    quality = map_quality(mapped, projector.embedding_)
+    quality["seconds"] = projector.seconds_
+    if projector.reconstruction_error_ is not None:
+        quality["reconstruction_error"] = float(projector.reconstruction_error_)
+    return Atlas(
+        embeddings=embeddings,
+        label_set=label_set,
+        label_vectors=labels,
+        probabilities=probabilities,
+        coords=projector.embedding_,
+        projector=projector,
+        quality=quality,
+        gap_before=modality_gap(vectors, embeddings.kinds),
+        gap_after=modality_gap(mapped, embeddings.kinds),
+    )

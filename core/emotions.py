@@ -1,0 +1,253 @@
+"""Emotion label sets and zero-shot emotion scoring in a CLIP space.
+
+Each label is a prompt ensemble: several English and Chinese templates filled with the
+label's phrases, embedded by the text tower, averaged and renormalised. The zero-shot
+distribution of an item is the softmax, at the model's logit scale, of its cosine
+similarity to each label vector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.encoders import ClipEncoder
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """Named emotion labels with the phrases that describe each, in any language.
+
+    ``phrases[label]`` is a tuple of phrases (English and Chinese mixed); ``names`` gives
+    the display name of each label in English and Chinese.
+    """
+
+    name: str
+    phrases: dict[str, tuple[str, ...]]
+    names: dict[str, tuple[str, str]]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.phrases)
+
+
+EKMAN7 = LabelSet(
+    name="ekman7",
+    phrases={
+        "anger": ("angry", "anger", "furious", "生气", "愤怒"),
+        "disgust": ("disgusted", "disgust", "gross", "恶心", "厌恶"),
+        "fear": ("afraid", "fear", "scared", "害怕", "恐惧"),
+        "joy": ("happy", "joy", "delighted", "开心", "快乐"),
+        "sadness": ("sad", "sadness", "heartbroken", "难过", "悲伤"),
+        "surprise": ("surprised", "surprise", "amazed", "惊讶", "吃惊"),
+        "neutral": ("calm", "neutral", "ordinary", "平静", "一般"),
+    },
+    names={
+        "anger": ("anger", "愤怒"),
+        "disgust": ("disgust", "厌恶"),
+        "fear": ("fear", "恐惧"),
+        "joy": ("joy", "快乐"),
+        "sadness": ("sadness", "悲伤"),
+        "surprise": ("surprise", "惊讶"),
+        "neutral": ("neutral", "平静"),
+    },
+)
+
+# Mikels' eight, in the order FI and EmoSet use.
+MIKELS8 = LabelSet(
+    name="mikels8",
+    phrases={
+        "amusement": ("amused", "amusement", "funny", "好笑", "逗乐"),
+        "awe": ("awe", "awe-inspiring", "majestic", "敬畏", "震撼"),
+        "contentment": ("content", "contentment", "peaceful", "满足", "惬意"),
+        "excitement": ("excited", "excitement", "thrilling", "兴奋", "激动"),
+        "anger": ("angry", "anger", "furious", "生气", "愤怒"),
+        "disgust": ("disgusted", "disgust", "gross", "恶心", "厌恶"),
+        "fear": ("afraid", "fear", "scared", "害怕", "恐惧"),
+        "sadness": ("sad", "sadness", "heartbroken", "难过", "悲伤"),
+    },
+    names={
+        "amusement": ("amusement", "愉悦"),
+        "awe": ("awe", "敬畏"),
+        "contentment": ("contentment", "满足"),
+        "excitement": ("excitement", "兴奋"),
+        "anger": ("anger", "愤怒"),
+        "disgust": ("disgust", "厌恶"),
+        "fear": ("fear", "恐惧"),
+        "sadness": ("sadness", "悲伤"),
+    },
+)
+
+LABEL_SETS = {EKMAN7.name: EKMAN7, MIKELS8.name: MIKELS8}
+MAX_CUSTOM_LABELS = 40
+MAX_PHRASES = 20
+
+
+def parse_label_set(data: object, name: str = "custom") -> LabelSet:
+    """A label set from ``{"label_id": ["phrase", "短语", ...], ...}``.
+
+    Raises
+    ------
+    ValueError
+        Saying which label or phrase is wrong, when the structure is not that.
+    """
+    if not isinstance(data, dict) or not data:
+        raise ValueError('A label set is a JSON object like {"joy": ["happy", "开心"], ...}.')
+    if len(data) < 2 or len(data) > MAX_CUSTOM_LABELS:
+        raise ValueError(f"A label set needs 2 to {MAX_CUSTOM_LABELS} labels, got {len(data)}.")
+    phrases = {}
+    for label, values in data.items():
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"Label ids must be non-empty strings, got {label!r}.")
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not values or len(values) > MAX_PHRASES:
+            raise ValueError(f"Label {label!r} needs a list of 1 to {MAX_PHRASES} phrases.")
+        cleaned = tuple(str(v).strip() for v in values if isinstance(v, str) and v.strip())
+        if len(cleaned) != len(values):
+            raise ValueError(f"Label {label!r} has an empty or non-text phrase.")
+        phrases[label.strip()] = cleaned
+    names = {
+        label: (label, next((p for p in ph if _is_chinese(p)), label))
+        for label, ph in phrases.items()
+    }
+    return LabelSet(name=name, phrases=phrases, names=names)
+
+
+def load_label_set(spec: str) -> LabelSet:
+    """``ekman7``, ``mikels8`` or the path of a JSON file (see :func:`parse_label_set`)."""
+    import json
+    from pathlib import Path
+
+    if spec in LABEL_SETS:
+        return LABEL_SETS[spec]
+    path = Path(spec)
+    if not path.is_file():
+        raise ValueError(
+            f"Unknown label set {spec!r}: use {', '.join(LABEL_SETS)} or a JSON file path."
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path.name} is not valid UTF-8 JSON ({error}).") from error
+    return parse_label_set(data, name=path.stem)
+
+
+TEMPLATES_EN = ("{}", "I feel {}", "a {} face", "a picture that feels {}", "so {}")
+TEMPLATES_ZH = ("{}", "我很{}", "一张{}的脸", "让人感到{}的图片", "好{}")
+
+
+def _is_chinese(phrase: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in phrase)
+
+
+def prompts_for(phrases: tuple[str, ...]) -> list[str]:
+    """Every template of the phrase's language filled with each phrase."""
+    prompts = []
+    for phrase in phrases:
+        templates = TEMPLATES_ZH if _is_chinese(phrase) else TEMPLATES_EN
+        prompts.extend(template.format(phrase) for template in templates)
+    return prompts
+
+
+def label_vectors(encoder: ClipEncoder, label_set: LabelSet = EKMAN7) -> np.ndarray:
+    """One unit vector per label: the renormalised mean of its prompt embeddings.
+
+    Returns
+    -------
+    ndarray of shape (n_labels, dim), float32
+    """
+    rows = []
+    for label in label_set.labels:
+        mean = encoder.encode_texts(prompts_for(label_set.phrases[label])).mean(axis=0)
+        rows.append(mean / np.linalg.norm(mean))
+    return np.stack(rows).astype(np.float32)
+
+
+def prompt_bank_center(encoder: ClipEncoder, label_set: LabelSet = EKMAN7) -> np.ndarray:
+    """Mean embedding of all the label set's prompts: a stand-in for "the text modality's
+    mean" when there are too few user texts to have one (see ``core.transfer.place_text``)."""
+    prompts = [p for label in label_set.labels for p in prompts_for(label_set.phrases[label])]
+    return encoder.encode_texts(prompts).mean(axis=0)
+
+
+def zero_shot(vectors: np.ndarray, labels: np.ndarray, logit_scale: float) -> np.ndarray:
+    """Emotion distribution of each row of ``vectors``.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n_items, dim), unit rows
+    labels : ndarray of shape (n_labels, dim), unit rows (see :func:`label_vectors`)
+    logit_scale : float
+        The model's temperature (``ClipEncoder.logit_scale``).
+
+    Returns
+    -------
+    ndarray of shape (n_items, n_labels): rows sum to 1.
+    """
+    logits = logit_scale * vectors @ labels.T
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def top_labels(probabilities: np.ndarray, label_set: LabelSet) -> list[str]:
+    """The most probable label of each row."""
+    return [label_set.labels[i] for i in probabilities.argmax(axis=1)]
+
+
+@dataclass
+class ProbeReport:
+    """Cross-validated quality of a linear probe and the probe fitted on all data."""
+
+    labels: tuple[str, ...]
+    fold_accuracies: list[float]
+    confusion: np.ndarray  # (n_labels, n_labels): rows are true labels, columns predictions
+    model: object
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.fold_accuracies))
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        """Label distribution of new items, columns in ``labels`` order."""
+        return self.model.predict_proba(vectors)
+
+
+def fit_linear_probe(
+    vectors: np.ndarray, labels, *, folds: int = 5, random_state: int = 0
+) -> ProbeReport:
+    """The seed's "fully connected layer": logistic regression on frozen CLIP features.
+
+    Stratified k-fold accuracy and a confusion matrix summed over the folds, then a final
+    fit on everything. ``folds`` is lowered to the size of the smallest class (min 2).
+
+    Raises
+    ------
+    ValueError
+        With the counts, when a class has fewer than 2 examples or there is one class only.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import confusion_matrix
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    names, counts = np.unique(labels, return_counts=True)
+    if len(names) < 2:
+        raise ValueError(f"A probe needs at least 2 labels, got {len(names)}: {list(names)}.")
+    if counts.min() < 2:
+        few = {str(n): int(c) for n, c in zip(names, counts, strict=True) if c < 2}
+        raise ValueError(f"Every label needs at least 2 examples; too few: {few}.")
+    folds = int(min(folds, counts.min()))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    accuracies, confusion = [], np.zeros((len(names), len(names)), dtype=int)
+    for train_rows, test_rows in splitter.split(vectors, labels):
+        probe = LogisticRegression(max_iter=2000, C=10.0).fit(
+            vectors[train_rows], labels[train_rows]
+        )
+        predicted = probe.predict(vectors[test_rows])
+        accuracies.append(float((predicted == labels[test_rows]).mean()))
+        confusion += confusion_matrix(labels[test_rows], predicted, labels=names)
+    final = LogisticRegression(max_iter=2000, C=10.0).fit(vectors, labels)
+    return ProbeReport(tuple(str(n) for n in names), accuracies, confusion, final)

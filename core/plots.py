@@ -1,0 +1,400 @@
+"""Plotly figures for every view of the atlas. No Streamlit here: pages and the CLI share them.
+
+One palette everywhere (:func:`emotion_colour`): the same emotion has the same colour on
+every page and in every exported file.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+EMOTION_COLOURS = {
+    "anger": "#d62728",
+    "disgust": "#7f8c1f",
+    "fear": "#7b3fa0",
+    "joy": "#f2b701",
+    "sadness": "#1f77b4",
+    "surprise": "#ff7f0e",
+    "neutral": "#8c8c8c",
+    "amusement": "#f7c948",
+    "awe": "#17becf",
+    "contentment": "#2ca02c",
+    "excitement": "#e377c2",
+}
+_EXTRA = ("#9467bd", "#8c564b", "#bcbd22", "#393b79", "#637939", "#843c39", "#5254a3", "#6b6ecf")
+TEXT_COLOUR = "#111111"
+THUMBNAIL_LIMIT = 300  # more layout images than this make the browser sluggish
+FONT = dict(family="Noto Sans, Noto Sans CJK SC, Microsoft YaHei, sans-serif", size=15)
+
+
+def emotion_colour(label: str) -> str:
+    """The colour of ``label``; unknown (custom) labels get a stable colour from their name."""
+    if label in EMOTION_COLOURS:
+        return EMOTION_COLOURS[label]
+    return _EXTRA[sum(map(ord, label)) % len(_EXTRA)]
+
+
+def png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _base_layout(fig: go.Figure, title: str, height: int = 600) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        height=height,
+        font=FONT,
+        template="plotly_white",
+        margin=dict(l=20, r=20, t=60, b=20),
+        legend=dict(itemsizing="constant"),
+    )
+    return fig
+
+
+def atlas_figure(
+    coords: np.ndarray,
+    names: Sequence[str],
+    kinds: Sequence[str],
+    top_labels: Sequence[str],
+    *,
+    label_names: dict[str, str] | None = None,
+    thumbnails: Sequence[bytes | None] | None = None,
+    title: str = "Emotion atlas",
+    highlight: Sequence[int] = (),
+) -> go.Figure:
+    """The map: images as dots coloured by top emotion (with thumbnails), texts as stars.
+
+    Parameters
+    ----------
+    coords : ndarray of shape (n_items, 2 or 3)
+    names, kinds, top_labels : one per row (kind is "image" or "text")
+    label_names : display name per label id (e.g. Chinese), optional
+    thumbnails : PNG bytes per row (None for texts); drawn on 2-D maps up to
+        :data:`THUMBNAIL_LIMIT` images
+    highlight : rows to ring (e.g. the mood board of a selected text)
+    """
+    coords = np.asarray(coords)
+    three_d = coords.shape[1] == 3
+    kinds = np.asarray(kinds)
+    labels = np.asarray(top_labels)
+    display = label_names or {}
+    fig = go.Figure()
+    scatter = go.Scatter3d if three_d else go.Scatter
+    for label in dict.fromkeys(labels[kinds == "image"]):
+        rows = np.flatnonzero((kinds == "image") & (labels == label))
+        fig.add_trace(
+            scatter(
+                **_axes(coords[rows]),
+                mode="markers",
+                name=display.get(label, label),
+                marker=dict(size=6 if three_d else 11, color=emotion_colour(label), opacity=0.9),
+                text=[names[i] for i in rows],
+                customdata=rows,
+                hovertemplate="%{text}<extra>" + display.get(label, label) + "</extra>",
+            )
+        )
+    text_rows = np.flatnonzero(kinds == "text")
+    if len(text_rows):
+        fig.add_trace(
+            scatter(
+                **_axes(coords[text_rows]),
+                mode="markers+text",
+                name="texts / 文本",
+                marker=dict(
+                    size=9 if three_d else 22,
+                    symbol="diamond" if three_d else "star",
+                    color=[emotion_colour(labels[i]) for i in text_rows],
+                    line=dict(color=TEXT_COLOUR, width=1.5),
+                ),
+                text=[_short(names[i]) for i in text_rows],
+                textposition="top center",
+                textfont=dict(size=16, color=TEXT_COLOUR),
+                customdata=text_rows,
+                hovertemplate="%{text}<extra>text</extra>",
+            )
+        )
+    if len(highlight) and not three_d:
+        rows = np.asarray(highlight)
+        fig.add_trace(
+            go.Scatter(
+                x=coords[rows, 0],
+                y=coords[rows, 1],
+                mode="markers",
+                name="mood board",
+                marker=dict(size=26, color="rgba(0,0,0,0)", line=dict(color="#000", width=2)),
+                hoverinfo="skip",
+            )
+        )
+    if thumbnails is not None and not three_d:
+        _add_thumbnails(fig, coords, kinds, thumbnails)
+    fig.update_layout(clickmode="event+select")
+    if not three_d:
+        fig.update_xaxes(showticklabels=False, zeroline=False)
+        fig.update_yaxes(showticklabels=False, zeroline=False, scaleanchor="x")
+    return _base_layout(fig, title, 650)
+
+
+def _axes(points: np.ndarray) -> dict:
+    axes = {"x": points[:, 0], "y": points[:, 1]}
+    if points.shape[1] == 3:
+        axes["z"] = points[:, 2]
+    return axes
+
+
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
+    rows = [i for i in range(len(coords)) if kinds[i] == "image" and thumbnails[i]]
+    if not rows or len(rows) > THUMBNAIL_LIMIT:
+        return
+    span = float(np.ptp(coords[:, :2], axis=0).max() or 1.0)
+    size = span * (0.06 if len(rows) < 60 else 0.035)
+    fig.update_layout(
+        images=[
+            dict(
+                source=png_data_uri(thumbnails[i]),
+                x=float(coords[i, 0]),
+                y=float(coords[i, 1]),
+                xref="x",
+                yref="y",
+                sizex=size,
+                sizey=size,
+                xanchor="center",
+                yanchor="middle",
+                layer="above",
+                opacity=0.95,
+            )
+            for i in rows
+        ]
+    )
+
+
+def method_grid(panels: dict[str, tuple], columns: int = 4) -> go.Figure:
+    """Small maps side by side, one per method: ``{title: (coords, top_labels, kinds)}``.
+
+    Plain SVG scatter traces in one figure: a browser allows only a handful of WebGL
+    contexts, so a grid of separate WebGL plots would fail.
+    """
+    rows = max(1, (len(panels) + columns - 1) // columns)
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(panels))
+    for index, (coords, tops, kinds) in enumerate(panels.values()):
+        coords = np.asarray(coords)
+        colours = [
+            emotion_colour(top) if kind == "image" else TEXT_COLOUR
+            for top, kind in zip(tops, kinds, strict=True)
+        ]
+        symbols = ["star" if kind == "text" else "circle" for kind in kinds]
+        fig.add_trace(
+            go.Scatter(
+                x=coords[:, 0],
+                y=coords[:, 1],
+                mode="markers",
+                showlegend=False,
+                marker=dict(size=6, color=colours, symbol=symbols),
+            ),
+            row=index // columns + 1,
+            col=index % columns + 1,
+        )
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return _base_layout(fig, "", 300 * rows)
+
+
+def emotion_bars(
+    probabilities: np.ndarray, labels: Sequence[str], *, label_names=None, title: str = ""
+) -> go.Figure:
+    """One item's emotion distribution as coloured bars (percentages)."""
+    display = label_names or {}
+    fig = go.Figure(
+        go.Bar(
+            x=[display.get(label, label) for label in labels],
+            y=np.asarray(probabilities) * 100,
+            marker_color=[emotion_colour(label) for label in labels],
+            text=[f"{p * 100:.0f}%" for p in probabilities],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_yaxes(range=[0, 105], title="%")
+    return _base_layout(fig, title, 360)
+
+
+def mood_board(
+    images: Sequence[np.ndarray], weights: Sequence[float], names: Sequence[str], *, title: str = ""
+) -> go.Figure:
+    """The pictures a text is made of, each titled with its barycentric weight w."""
+    count = len(images)
+    fig = make_subplots(
+        rows=1,
+        cols=count,
+        subplot_titles=[f"{w:+.2f}" for w in weights],
+        horizontal_spacing=0.02,
+    )
+    for column, (picture, name) in enumerate(zip(images, names, strict=True), start=1):
+        fig.add_trace(
+            go.Image(z=np.asarray(picture), name=name, hovertemplate=name + "<extra></extra>"),
+            row=1,
+            col=column,
+        )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_annotations(font_size=13)
+    return _base_layout(fig, title or "w", 240)
+
+
+def add_path(
+    fig: go.Figure,
+    points: np.ndarray,
+    labels: Sequence[str],
+    *,
+    name: str = "path",
+    colour: str = "#000",
+) -> go.Figure:
+    """Draw a path (e.g. steering over α) on a 2-D map figure."""
+    fig.add_trace(
+        go.Scatter(
+            x=points[:, 0],
+            y=points[:, 1],
+            mode="lines+markers+text",
+            name=name,
+            line=dict(color=colour, width=3, dash="dot"),
+            marker=dict(size=9, color=colour, symbol="arrow", angleref="previous"),
+            text=list(labels),
+            textposition="bottom right",
+            hovertemplate="%{text}<extra>" + name + "</extra>",
+        )
+    )
+    return fig
+
+
+def confusion_figure(
+    matrix: np.ndarray, labels: Sequence[str], *, label_names=None, title: str = ""
+) -> go.Figure:
+    """Counts of true (rows) against predicted (columns) labels."""
+    display = [(label_names or {}).get(label, label) for label in labels]
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=display,
+            y=display,
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="true %{y} → predicted %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="predicted")
+    fig.update_yaxes(title="true", autorange="reversed")
+    return _base_layout(fig, title, 480)
+
+
+def emotion_distribution(
+    top_labels: Sequence[str], labels: Sequence[str], *, label_names=None, title: str = ""
+) -> go.Figure:
+    """How many items have each label as their top emotion."""
+    display = label_names or {}
+    counts = [list(top_labels).count(label) for label in labels]
+    fig = go.Figure(
+        go.Bar(
+            x=[display.get(label, label) for label in labels],
+            y=counts,
+            marker_color=[emotion_colour(label) for label in labels],
+            text=counts,
+            textposition="outside",
+        )
+    )
+    return _base_layout(fig, title, 360)
+
+
+def manifold_figure(
+    points: np.ndarray,
+    colour: np.ndarray,
+    *,
+    edges: np.ndarray | None = None,
+    focus: int | None = None,
+    focus_neighbours=None,
+    weights=None,
+    title: str = "",
+) -> go.Figure:
+    """3-D points coloured by their position on the sheet, with optional neighbour links
+    (``edges``: (n, k) neighbour indices) and one focused point with its weighted neighbours."""
+    fig = go.Figure(
+        go.Scatter3d(
+            x=points[:, 0],
+            y=points[:, 1],
+            z=points[:, 2],
+            mode="markers",
+            name="points",
+            marker=dict(size=2.5, color=colour, colorscale="Viridis"),
+            hoverinfo="skip",
+        )
+    )
+    if edges is not None:
+        segments = [(points[i], points[j], None) for i in range(len(points)) for j in edges[i]]
+        xs, ys, zs = ([], [], [])
+        for start, end, _ in segments:
+            for target, axis in ((xs, 0), (ys, 1), (zs, 2)):
+                target.extend([start[axis], end[axis], None])
+        fig.add_trace(
+            go.Scatter3d(
+                x=xs,
+                y=ys,
+                z=zs,
+                mode="lines",
+                name="k-NN graph",
+                line=dict(color="rgba(60,60,60,0.35)", width=1),
+            )
+        )
+    if focus is not None:
+        fig.add_trace(
+            go.Scatter3d(
+                x=[points[focus, 0]],
+                y=[points[focus, 1]],
+                z=[points[focus, 2]],
+                mode="markers",
+                name="point",
+                marker=dict(size=8, color="#d62728"),
+            )
+        )
+        if focus_neighbours is not None:
+            near = points[focus_neighbours]
+            fig.add_trace(
+                go.Scatter3d(
+                    x=near[:, 0],
+                    y=near[:, 1],
+                    z=near[:, 2],
+                    mode="markers+text",
+                    name="neighbours",
+                    marker=dict(size=6, color="#1f77b4"),
+                    text=[f"{w:+.2f}" for w in (weights if weights is not None else [])],
+                    textfont=dict(size=13),
+                )
+            )
+    fig.update_layout(scene=dict(xaxis_visible=False, yaxis_visible=False, zaxis_visible=False))
+    return _base_layout(fig, title, 520)
+
+
+def flat_map(coords: np.ndarray, colour: np.ndarray, *, title: str = "") -> go.Figure:
+    """A 2-D embedding coloured by the known position on the sheet."""
+    fig = go.Figure(
+        go.Scatter(
+            x=coords[:, 0],
+            y=coords[:, 1],
+            mode="markers",
+            marker=dict(size=5, color=colour, colorscale="Viridis"),
+        )
+    )
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return _base_layout(fig, title, 420)
+
+
+def write_standalone_html(fig: go.Figure, path) -> None:
+    """An HTML file with plotly.js inside: opens offline, no server, no CDN."""
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True)

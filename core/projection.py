@@ -1,0 +1,298 @@
+"""Maps of an embedding space: LLE (four variants), UMAP, t-SNE and PCA behind one interface.
+
+:class:`Projector` follows scikit-learn's conventions: keyword-only ``__init__`` that only
+stores, ``fit`` validates and returns ``self``, learned state ends in ``_``, ``transform``
+places new points on the fitted map where the method can (LLE, UMAP, PCA).
+
+What goes wrong with real embeddings is handled, with a notice rather than a crash:
+duplicate vectors (which make LLE's weight matrix singular) are merged before fitting and
+mapped back afterwards; an ARPACK failure falls back to the dense eigensolver.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE, LocallyLinearEmbedding, trustworthiness
+from sklearn.neighbors import NearestNeighbors
+
+LLE_METHODS = {
+    "lle": "standard",
+    "lle-modified": "modified",
+    "lle-hessian": "hessian",
+    "lle-ltsa": "ltsa",
+}
+METHODS = (*LLE_METHODS, "umap", "tsne", "pca")
+METHOD_LABELS = {
+    "lle": "LLE (standard)",
+    "lle-modified": "LLE (modified)",
+    "lle-hessian": "LLE (Hessian)",
+    "lle-ltsa": "LTSA",
+    "umap": "UMAP",
+    "tsne": "t-SNE",
+    "pca": "PCA",
+}
+CAN_TRANSFORM = {*LLE_METHODS, "umap", "pca"}
+DENSE_LIMIT = 4000  # the dense eigensolver is O(n^3) time and O(n^2) memory
+
+
+def check_params(method: str, n_samples: int, n_components: int, n_neighbors: int) -> None:
+    """Raise ``ValueError`` quoting the values when a map cannot be fitted as asked."""
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
+    if n_components not in (2, 3):
+        raise ValueError(f"Expected n_components of 2 or 3, but got n_components = {n_components}.")
+    minimum = n_components + 2
+    if n_samples < minimum:
+        raise ValueError(
+            f"A {n_components}-D map needs at least {minimum} distinct items, "
+            f"but n_samples = {n_samples}."
+        )
+    if method == "pca" or method == "tsne":
+        return
+    if n_neighbors < 2:
+        raise ValueError(f"Expected n_neighbors >= 2, but n_neighbors = {n_neighbors}.")
+    if n_neighbors >= n_samples:
+        raise ValueError(
+            f"Expected n_neighbors < n_samples, but n_samples = {n_samples}, "
+            f"n_neighbors = {n_neighbors}. Lower k or add items."
+        )
+    if method == "lle-hessian":
+        bound = n_components * (n_components + 3) // 2
+        if n_neighbors <= bound:
+            raise ValueError(
+                f"Hessian LLE needs n_neighbors > d(d+3)/2 = {bound} for d = {n_components}, "
+                f"but n_neighbors = {n_neighbors}."
+            )
+    if method == "lle-modified" and n_neighbors < n_components:
+        raise ValueError(
+            f"Modified LLE needs n_neighbors >= n_components, but n_neighbors = {n_neighbors}, "
+            f"n_components = {n_components}."
+        )
+
+
+def deduplicate(vectors: np.ndarray, decimals: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows (after rounding) and, for every input row, the index of its copy.
+
+    Returns
+    -------
+    unique : ndarray of shape (n_unique, n_features)
+    inverse : ndarray of shape (n_samples,), ``unique[inverse] ≈ vectors``
+    """
+    rounded = np.round(vectors.astype(np.float64), decimals)
+    _, first, inverse = np.unique(rounded, axis=0, return_index=True, return_inverse=True)
+    # keep input order among the unique rows: stable maps for the same collection
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return vectors[first[order]], rank[inverse.reshape(-1)]
+
+
+def center_modalities(vectors: np.ndarray, kinds) -> np.ndarray:
+    """Subtract each modality's mean vector and renormalise (closes CLIP's modality gap).
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n_items, dim)
+    kinds : sequence of str, e.g. "image"/"text", one per row.
+    """
+    kinds = np.asarray(kinds)
+    centred = vectors.astype(np.float32).copy()
+    for kind in np.unique(kinds):
+        rows = kinds == kind
+        centred[rows] -= centred[rows].mean(axis=0)
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    return centred / np.maximum(norms, 1e-12)
+
+
+def modality_gap(vectors: np.ndarray, kinds) -> float:
+    """Distance between the mean image vector and the mean text vector (0 if one is absent)."""
+    kinds = np.asarray(kinds)
+    if not ((kinds == "image").any() and (kinds == "text").any()):
+        return 0.0
+    return float(
+        np.linalg.norm(vectors[kinds == "image"].mean(0) - vectors[kinds == "text"].mean(0))
+    )
+
+
+def knn_preservation(original: np.ndarray, embedded: np.ndarray, n_neighbors: int = 10) -> float:
+    """Mean share of each point's k nearest neighbours that stay neighbours on the map."""
+    k = min(n_neighbors, len(original) - 1)
+    high = NearestNeighbors(n_neighbors=k + 1).fit(original).kneighbors(return_distance=False)
+    low = NearestNeighbors(n_neighbors=k + 1).fit(embedded).kneighbors(return_distance=False)
+    shared = [len(set(a[1:]) & set(b[1:])) for a, b in zip(high, low, strict=True)]
+    return float(np.mean(shared) / k)
+
+
+def map_quality(original: np.ndarray, embedded: np.ndarray, n_neighbors: int = 10) -> dict:
+    """Trustworthiness and k-NN preservation of a map (both in [0, 1], higher is better)."""
+    k = max(1, min(n_neighbors, (len(original) - 1) // 2 - 1))
+    return {
+        "trustworthiness": float(trustworthiness(original, embedded, n_neighbors=k)),
+        "knn_preservation": knn_preservation(original, embedded, k),
+    }
+
+
+@dataclass
+class _Fitted:
+    estimator: object
+    unique: np.ndarray
+    inverse: np.ndarray
+
+
+class Projector:
+    """Fit a 2-D or 3-D map of vectors; place new vectors on it.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    n_components : int
+        2 or 3.
+    n_neighbors : int
+        k for LLE and UMAP (ignored by PCA; t-SNE uses ``perplexity``).
+    reg : float
+        LLE regularisation of the local Gram matrices.
+    perplexity : float
+        t-SNE perplexity; lowered to (n_samples - 1) / 3 for small collections.
+    landmarks : int or None
+        Fit on at most this many points (a seeded random subset) and place the rest with
+        ``transform``: how large collections stay fast. Methods without ``transform``
+        ignore it.
+    random_state : int
+        Fixes every random choice.
+
+    Attributes
+    ----------
+    embedding_ : ndarray of shape (n_samples, n_components)
+    reconstruction_error_ : float or None (LLE only)
+    seconds_ : float, time taken by ``fit``
+    notices_ : list of str, what was done to make the fit work
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str = "lle",
+        n_components: int = 2,
+        n_neighbors: int = 12,
+        reg: float = 1e-3,
+        perplexity: float = 30.0,
+        landmarks: int | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.method = method
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.reg = reg
+        self.perplexity = perplexity
+        self.landmarks = landmarks
+        self.random_state = random_state
+
+    def fit(self, vectors: np.ndarray) -> Projector:
+        started = time.perf_counter()
+        vectors = np.asarray(vectors, dtype=np.float64)
+        if vectors.ndim != 2:
+            raise ValueError(f"Expected a 2-D array of vectors, got shape {vectors.shape}.")
+        if not np.isfinite(vectors).all():
+            raise ValueError("The vectors contain NaN or infinite values.")
+        self.notices_: list[str] = []
+        unique, inverse = deduplicate(vectors)
+        if len(unique) < len(vectors):
+            self.notices_.append(
+                f"{len(vectors) - len(unique)} duplicate vectors share a point on the map "
+                "(LLE needs distinct points)."
+            )
+        check_params(self.method, len(unique), self.n_components, self.n_neighbors)
+        fit_rows = self._landmark_rows(len(unique))
+        estimator, fitted = self._fit_estimator(unique[fit_rows])
+        coords = np.empty((len(unique), self.n_components))
+        coords[fit_rows] = fitted
+        rest = np.setdiff1d(np.arange(len(unique)), fit_rows)
+        if len(rest):
+            coords[rest] = estimator.transform(unique[rest])
+        self._fitted = _Fitted(estimator, unique, inverse)
+        self.embedding_ = coords[inverse]
+        self.reconstruction_error_ = getattr(estimator, "reconstruction_error_", None)
+        self.seconds_ = time.perf_counter() - started
+        return self
+
+    def fit_transform(self, vectors: np.ndarray) -> np.ndarray:
+        return self.fit(vectors).embedding_
+
+    def transform(self, vectors: np.ndarray) -> np.ndarray:
+        """Place new vectors on the fitted map (LLE: barycentric weights of their neighbours)."""
+        if not hasattr(self, "_fitted"):
+            raise ValueError("This Projector is not fitted yet; call fit first.")
+        if self.method not in CAN_TRANSFORM:
+            raise ValueError(
+                f"{METHOD_LABELS[self.method]} cannot place new points on a fitted map; "
+                "refit with them included, or use LLE, UMAP or PCA."
+            )
+        return self._fitted.estimator.transform(np.asarray(vectors, dtype=np.float64))
+
+    def _landmark_rows(self, n_unique: int) -> np.ndarray:
+        if not self.landmarks or self.landmarks >= n_unique or self.method not in CAN_TRANSFORM:
+            return np.arange(n_unique)
+        check_params(self.method, self.landmarks, self.n_components, self.n_neighbors)
+        rng = np.random.default_rng(self.random_state)
+        self.notices_.append(
+            f"Fitted on {self.landmarks} landmarks; the other {n_unique - self.landmarks} "
+            "points were placed with transform."
+        )
+        return np.sort(rng.choice(n_unique, size=self.landmarks, replace=False))
+
+    def _make_estimator(self, n_samples: int, eigen_solver: str = "auto"):
+        if self.method in LLE_METHODS:
+            return LocallyLinearEmbedding(
+                n_neighbors=self.n_neighbors,
+                n_components=self.n_components,
+                reg=self.reg,
+                method=LLE_METHODS[self.method],
+                eigen_solver=eigen_solver,
+                random_state=self.random_state,
+            )
+        if self.method == "pca":
+            return PCA(n_components=self.n_components, random_state=self.random_state)
+        if self.method == "tsne":
+            perplexity = min(self.perplexity, max(1.0, (n_samples - 1) / 3))
+            if perplexity < self.perplexity:
+                self.notices_.append(
+                    f"t-SNE perplexity lowered from {self.perplexity:g} to {perplexity:.1f} "
+                    f"for {n_samples} points."
+                )
+            return TSNE(
+                n_components=self.n_components,
+                perplexity=perplexity,
+                init="pca",
+                random_state=self.random_state,
+            )
+        import umap  # imported late: numba compilation makes it slow to import
+
+        return umap.UMAP(
+            n_neighbors=self.n_neighbors,
+            n_components=self.n_components,
+            random_state=self.random_state,
+            n_jobs=1,
+        )
+
+    def _fit_estimator(self, vectors: np.ndarray):
+        estimator = self._make_estimator(len(vectors))
+        try:
+            return estimator, estimator.fit_transform(vectors)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as error:
+            if self.method not in LLE_METHODS or len(vectors) > DENSE_LIMIT:
+                raise ValueError(
+                    f"{METHOD_LABELS[self.method]} failed on {len(vectors)} points ({error}). "
+                    "Try a larger k (n_neighbors) or a larger reg."
+                ) from error
+            # ARPACK can fail to converge on near-degenerate neighbourhoods.
+            self.notices_.append(
+                f"The sparse eigensolver failed ({type(error).__name__}); "
+                "refitted with eigen_solver='dense'."
+            )
+            estimator = self._make_estimator(len(vectors), eigen_solver="dense")
+            return estimator, estimator.fit_transform(vectors)

@@ -1,0 +1,79 @@
+"""Figures: what each shows, one colour per emotion, and offline HTML."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.images import thumbnail_png
+from core.plots import (
+    THUMBNAIL_LIMIT,
+    add_path,
+    atlas_figure,
+    confusion_figure,
+    emotion_bars,
+    emotion_colour,
+    mood_board,
+    write_standalone_html,
+)
+
+
+def _items(n_images=6):
+    from PIL import Image
+
+    coords = np.random.default_rng(0).normal(size=(n_images + 2, 2))
+    names = [f"img{i}.png" for i in range(n_images)] + ["I love you", "我爱你"]
+    kinds = ["image"] * n_images + ["text", "text"]
+    tops = (["joy", "sadness"] * n_images)[:n_images] + ["joy", "joy"]
+    thumbs = [thumbnail_png(Image.new("RGB", (20, 20), (200, 0, 0)), 16)] * n_images + [None, None]
+    return coords, names, kinds, tops, thumbs
+
+
+def test_atlas_has_one_trace_per_emotion_and_stars_for_texts():
+    coords, names, kinds, tops, thumbs = _items()
+    fig = atlas_figure(coords, names, kinds, tops, thumbnails=thumbs, label_names={"joy": "快乐"})
+    traces = {trace.name: trace for trace in fig.data}
+    assert set(traces) == {"快乐", "sadness", "texts / 文本"}
+    assert traces["快乐"].marker.color == emotion_colour("joy")
+    assert traces["texts / 文本"].marker.symbol == "star"
+    assert list(traces["texts / 文本"].text) == ["I love you", "我爱你"]
+    assert len(fig.layout.images) == 6
+    assert fig.layout.images[0].source.startswith("data:image/png;base64,")
+
+
+def test_three_d_atlas_and_thumbnail_limit():
+    coords, names, kinds, tops, _ = _items()
+    fig = atlas_figure(np.c_[coords, coords[:, 0]], names, kinds, tops)
+    assert all(isinstance(trace, go.Scatter3d) for trace in fig.data)
+    many = THUMBNAIL_LIMIT + 1
+    coords, names, kinds, tops, thumbs = _items(many)
+    assert len(atlas_figure(coords, names, kinds, tops, thumbnails=thumbs).layout.images) == 0
+
+
+def test_palette_is_stable_for_custom_labels():
+    assert emotion_colour("joy") != emotion_colour("sadness")
+    assert emotion_colour("cosy") == emotion_colour("cosy")
+
+
+def test_bars_mood_board_path_and_confusion():
+    bars = emotion_bars(np.array([0.7, 0.3]), ["joy", "fear"])
+    assert list(bars.data[0].marker.color) == [emotion_colour("joy"), emotion_colour("fear")]
+    board = mood_board([np.zeros((8, 8, 3), np.uint8)] * 3, [0.5, 0.3, 0.2], ["a", "b", "c"])
+    assert len(board.data) == 3 and board.layout.annotations[0].text == "+0.50"
+    coords, names, kinds, tops, _ = _items()
+    fig = add_path(atlas_figure(coords, names, kinds, tops), coords[:3], ["α=0", "α=0.5", "α=1"])
+    assert list(fig.data[-1].text) == ["α=0", "α=0.5", "α=1"]
+    confusion = confusion_figure(np.array([[3, 1], [0, 4]]), ["joy", "fear"])
+    assert confusion.data[0].z.tolist() == [[3, 1], [0, 4]]
+
+
+def test_standalone_html_works_offline(tmp_path):
+    coords, names, kinds, tops, thumbs = _items()
+    path = tmp_path / "atlas.html"
+    write_standalone_html(atlas_figure(coords, names, kinds, tops, thumbnails=thumbs), path)
+    html = path.read_text(encoding="utf-8")
+    import re
+
+    assert not re.search(r"<script[^>]*\bsrc=", html)  # nothing fetched: plotly.js is inline
+    assert "plotly.js" in html.lower() and len(html) > 1_000_000
+    assert "我爱你" in html or "\\u6211\\u7231\\u4f60" in html
