@@ -17,6 +17,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m bandit --quiet --recursive core ui pages app.py --severity-level high
 
 test: $(VENV)/.installed lint
 	$(PY) -m pytest -q

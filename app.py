@@ -2,12 +2,17 @@
 
 import streamlit as st
 
+from ui.frame import render_frame
 from ui.i18n import t
-from ui.sidebar import render_sidebar
 
-st.set_page_config(page_title="Emotion Atlas · 情绪地图", page_icon="🧭", layout="wide")
-
-pages = [st.Page("pages/home.py", title=t("home"), icon="🏠", default=True)]
+pages = [
+    st.Page("pages/home.py", title=t("home"), icon="🏠", default=True, url_path="home"),
+    st.Page("pages/atlas.py", title=t("atlas"), icon="🗺️", url_path="atlas"),
+    st.Page("pages/transfer.py", title=t("transfer"), icon="🎨", url_path="transfer"),
+    st.Page("pages/classify.py", title=t("classify"), icon="🏷️", url_path="classify"),
+    st.Page("pages/learn.py", title=t("learn"), icon="🎓", url_path="learn"),
+    st.Page("pages/export.py", title=t("export"), icon="📦", url_path="export"),
+]
 navigation = st.navigation(pages)
-st.session_state["model_name"] = render_sidebar()
+render_frame()
 navigation.run()

@@ -1,18 +1,42 @@
-"""Home: what Emotion Atlas does, and which models this machine can run."""
+"""Home: what Emotion Atlas does, the four-step pipeline, and a one-click example."""
 
 import streamlit as st
 
+from core.registry import ModelUnavailableError
+from ui.frame import ensure_app_frame
 from ui.i18n import t
 from ui.sidebar import preset_rows
+from ui.state import get_encoder
+
+ensure_app_frame()
 
 st.title(t("app_title"))
 st.subheader(t("tagline"))
 st.write(t("home_intro"))
-st.info(t("coming_soon"))
+
+st.markdown(f"#### {t('pipeline')}")
+try:  # the real token ids of the example, from the chosen model's own tokenizer
+    tokens = get_encoder(st.session_state.get("model", "pocket")).tokenizer(["我爱你"])[0]
+    example_ids = "我爱你 → " + str([int(i) for i in tokens if i][:6])[:-1] + ", …]"
+except (ModelUnavailableError, ValueError):
+    example_ids = "我爱你 → [ids]"
+steps = st.columns(4)
+for column, key, detail in zip(
+    steps,
+    ("step_tokenise", "step_space", "step_match", "step_output"),
+    (example_ids, "text ⟷ image · cos", "😀 😢 😡 😨 …", "📊 🗺️ 🎨"),
+    strict=True,
+):
+    column.info(f"**{t(key)}**\n\n{detail}")
+
+if st.button(t("try_example"), type="primary", key="example"):
+    st.session_state["transfer_text"] = "我爱你"
+    st.switch_page("pages/transfer.py")
+
 st.markdown(f"#### {t('models_heading')}")
 st.table(
     {
-        t("model"): [name for name, _, _ in preset_rows()],
-        "": ["✅" if ok else "⬇️" for _, ok, _ in preset_rows()],
+        t("model"): [name for name, *_ in preset_rows()],
+        "": [t("ready") if ok else t("not_ready") for _, ok, *_ in preset_rows()],
     }
 )

@@ -1,4 +1,4 @@
-"""The dashboard frame through Streamlit's AppTest: both languages, no exception."""
+"""The dashboard through Streamlit's AppTest: every page, both languages, no exception."""
 
 from __future__ import annotations
 
@@ -8,12 +8,31 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 180
+
+
+def app(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = lang
+    return at
+
+
+def open_page(page: str, lang: str = "en", **sidebar) -> AppTest:
+    """Run the app once (registering its pages), switch to ``page``, then set sidebar
+    widgets by key (e.g. ``source="uploads"``) the way a user would."""
+    at = app(lang)
+    at.run()
+    at.switch_page(page).run()
+    for key, value in sidebar.items():
+        widgets = [w for kind in (at.radio, at.selectbox, at.toggle) for w in kind if w.key == key]
+        assert widgets, f"no sidebar widget {key!r}"
+        widgets[0].set_value(value).run()
+    return at
 
 
 @pytest.mark.parametrize(("lang", "title"), [("en", "Emotion Atlas"), ("zh", "情绪地图")])
 def test_home_renders_in_each_language(lang, title):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = lang
+    at = app(lang)
     at.run()
     assert not at.exception
     assert at.title[0].value == title
@@ -21,8 +40,127 @@ def test_home_renders_in_each_language(lang, title):
 
 
 def test_switching_language_rewrites_the_page():
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app()
     at.run()
     at.radio(key="language").set_value("zh").run()
     assert not at.exception
     assert at.title[0].value == "情绪地图"
+
+
+def test_atlas_default_flow_and_changing_method_and_k():
+    at = open_page("pages/atlas.py")
+    assert not at.exception
+    assert at.title[0].value == "Emotion atlas"
+    assert [m.label for m in at.metric][:2] == ["Trustworthiness", "Neighbours kept"]
+    at.selectbox(key="method").set_value("pca").run()
+    assert not at.exception
+    at.slider(key="k").set_value(20).run()
+    assert not at.exception
+    assert float(at.metric[0].value) > 0.5
+
+
+def test_atlas_without_pictures_says_what_to_do():
+    at = open_page("pages/atlas.py", source="uploads")
+    assert not at.exception
+    assert any("No pictures yet" in info.value for info in at.info)
+
+
+def test_atlas_in_chinese_with_mikels_labels():
+    at = open_page("pages/atlas.py", "zh", language="zh", label_choice="mikels8")
+    assert not at.exception
+    assert at.title[0].value == "情绪地图"
+    assert at.metric[0].label == "可信度"
+
+
+def test_transfer_page_runs_a_transfer():
+    at = open_page("pages/transfer.py", "zh")
+    assert not at.exception
+    at.button(key="run_transfer").click().run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Emo-S" in labels and "CLIP-I" in labels
+
+
+def test_transfer_refuses_an_empty_sentence():
+    at = open_page("pages/transfer.py")
+    at.text_input(key="transfer_text").set_value("   ").run()
+    assert not at.exception
+    assert any("Type a sentence first" in w.value for w in at.warning)
+
+
+def test_classify_trains_a_probe_on_the_gallery_labels():
+    at = open_page("pages/classify.py")
+    assert not at.exception
+    at.button(key="train_probe").click().run()
+    assert not at.exception
+    accuracy = next(m for m in at.metric if m.label == "Probe accuracy")
+    assert accuracy.value.endswith("%") and int(accuracy.value[:-1]) > 14  # above chance
+
+
+def test_learn_page_steps_and_large_k_short_circuits():
+    at = open_page("pages/learn.py")
+    assert not at.exception
+    assert any("0 neighbour links" in s.value for s in at.success)
+    at.slider(key="learn_k").set_value(80).run()
+    assert not at.exception
+    assert at.warning and "neighbour links jump" in at.warning[0].value
+    assert float(at.metric[0].value) <= 1.0
+
+
+def test_learn_page_on_real_embeddings():
+    at = open_page("pages/learn.py")
+    at.radio(key="learn_data").set_value("embeddings").run()
+    assert not at.exception
+    assert [m.label for m in at.metric][0] == "Points"
+    assert at.get("plotly_chart")
+
+
+def test_export_offers_every_format():
+    at = open_page("pages/export.py", "zh", language="zh")
+    assert not at.exception
+    labels = [button.label for button in at.get("download_button")]
+    assert len(labels) == 3 and any("HTML" in label for label in labels)
+
+
+def test_server_folder_keeps_good_pictures_and_reports_bad_ones(corpus, monkeypatch):
+    folder = corpus["red.png"].parent
+    monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(folder))
+    at = open_page("pages/atlas.py", source="folder")
+    assert not at.exception
+    refusals = [c.value for c in at.caption if ":" in c.value]
+    assert any("drawing.eps: PostScript/EPS is refused" in text for text in refusals)
+    assert at.get("plotly_chart")  # the map of the 12 good pictures and 5 sentences
+    at.slider(key="k").set_value(40).run()
+    assert not at.exception
+    assert any("n_neighbors = 40" in error.value for error in at.error)
+
+
+def test_server_folder_outside_the_root_is_refused(corpus, monkeypatch):
+    monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(corpus["red.png"].parent))
+    at = open_page("pages/atlas.py", source="folder")
+    at.text_input(key="folder_relative").set_value("../..").run()
+    assert not at.exception
+    assert any("without '..'" in error.value for error in at.error)
+
+
+@pytest.mark.tries_network
+def test_choosing_a_model_that_is_not_here_explains_and_offers_the_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_ATLAS_HF_CACHE", str(tmp_path))
+    at = open_page("pages/atlas.py")
+    at.selectbox(key="model").set_value("ViT-B-32/laion2b_s34b_b79k").run()
+    assert not at.exception
+    assert any("about 605 MB" in w.value for w in at.warning)
+    assert any("cannot be used right now" in e.value for e in at.error)
+    assert at.button(key="download_model").label == "Download it now (about 605 MB)"
+    at.button(key="download_model").click().run()  # offline: a sentence, not a traceback
+    assert not at.exception
+    assert any("hub cannot be reached" in e.value for e in at.error)
+
+
+def test_presentation_mode_can_be_left_again():
+    at = open_page("pages/atlas.py", presentation=True)
+    assert not at.exception
+    assert at.button(key="leave_presentation")
+    at.button(key="leave_presentation").click().run()
+    assert not at.exception
+    assert at.toggle(key="presentation").value is False

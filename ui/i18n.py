@@ -6,33 +6,224 @@ import streamlit as st
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 
-STRINGS: dict[str, dict[str, str]] = {
-    "app_title": {"en": "Emotion Atlas", "zh": "情绪地图"},
-    "tagline": {
-        "en": "See how emotion travels from text to images.",
-        "zh": "看见情绪如何从文字流向图像。",
-    },
-    "language": {"en": "Language", "zh": "语言"},
-    "model": {"en": "Model", "zh": "模型"},
-    "home": {"en": "Home", "zh": "首页"},
-    "ready": {"en": "ready", "zh": "可用"},
-    "not_ready": {"en": "not available offline", "zh": "离线不可用"},
-    "home_intro": {
-        "en": (
-            "Emotion Atlas embeds sentences and pictures in one CLIP space, maps that space "
-            "with locally linear embedding, and shows which pictures carry a sentence's emotion."
-        ),
-        "zh": (
-            "情绪地图用 CLIP 把句子和图片放进同一个向量空间，用局部线性嵌入（LLE）把空间画成地图，"
-            "并展示哪些图片承载了一句话的情绪。"
-        ),
-    },
-    "models_heading": {"en": "Models on this machine", "zh": "本机可用的模型"},
-    "coming_soon": {
-        "en": "The atlas, transfer and classroom pages are being built.",
-        "zh": "地图、情绪迁移和课堂页面正在建设中。",
-    },
+_PAIRS: dict[str, tuple[str, str]] = {
+    # frame and sidebar
+    "app_title": ("Emotion Atlas", "情绪地图"),
+    "tagline": ("See how emotion travels from text to images.", "看见情绪如何从文字流向图像。"),
+    "language": ("Language", "语言"),
+    "model": ("Model", "模型"),
+    "ready": ("ready", "可用"),
+    "not_ready": ("not available offline", "离线不可用"),
+    "model_unavailable": ("This model cannot be used right now.", "当前无法使用这个模型。"),
+    "collection": ("Pictures", "图片来源"),
+    "download_model": ("Download it now (about {size:,.0f} MB)", "现在下载（约 {size:,.0f} MB）"),
+    "downloading": ("Downloading…", "正在下载…"),
+    "downloaded": ("Downloaded: the model is ready.", "下载完成：模型已可用。"),
+    "source_gallery": ("gallery", "内置图库"),
+    "source_uploads": ("my uploads", "我的上传"),
+    "source_both": ("both", "两者"),
+    "source_folder": ("server folder", "服务器文件夹"),
+    "allowed_folder": ("Allowed folder", "允许的文件夹"),
+    "sub_folder": ("Sub-folder (optional)", "子文件夹（可选）"),
+    "sub_folder_help": ("For example class/joy", "例如 class/joy"),
+    "upload_pictures": ("Upload pictures", "上传图片"),
+    "upload_help": (
+        "JPEG, PNG, WebP, GIF, BMP, TIFF, or a zip of them; files that are not pictures are reported and skipped.",
+        "支持 JPEG、PNG、WebP、GIF、BMP、TIFF 或它们的 zip 压缩包；不是图片的文件会被列出并跳过。",
+    ),
+    "label_set": ("Emotion labels", "情绪标签"),
+    "labels_ekman7": ("Ekman 7 (basic emotions)", "Ekman 七种基本情绪"),
+    "labels_mikels8": ("Mikels 8 (picture emotions)", "Mikels 八种图像情绪"),
+    "labels_custom": ("custom (JSON file)", "自定义（JSON 文件）"),
+    "custom_labels": ("Label file (JSON)", "标签文件（JSON）"),
+    "custom_labels_help": (
+        'For example {"cosy": ["cosy", "温馨"], "lonely": ["lonely", "孤独"]}',
+        '例如 {"cosy": ["cosy", "温馨"], "lonely": ["lonely", "孤独"]}',
+    ),
+    "bad_label_file": ("The label file could not be used:", "标签文件无法使用："),
+    "presentation_mode": ("Presentation mode", "演示模式"),
+    "leave_presentation": ("⤺ Leave presentation mode", "⤺ 退出演示模式"),
+    "refused": ("Skipped", "已跳过"),
+    "no_pictures": (
+        "No pictures yet: choose the gallery or upload some in the sidebar.",
+        "还没有图片：请在侧边栏选择内置图库或上传图片。",
+    ),
+    # pages
+    "home": ("Home", "首页"),
+    "atlas": ("Atlas", "情绪地图"),
+    "transfer": ("Transfer", "情绪迁移"),
+    "classify": ("Classify", "情绪分类"),
+    "learn": ("Learn LLE", "学习 LLE"),
+    "export": ("Export", "导出"),
+    # home
+    "home_intro": (
+        "Emotion Atlas puts sentences and pictures into one CLIP space, draws that space as a "
+        "map with locally linear embedding (LLE), and shows which pictures carry a sentence's "
+        "emotion. Type a sentence in English or Chinese and watch where it lands. Then move a "
+        "picture towards that emotion, in the map and in its colours.",
+        "情绪地图用 CLIP 把句子和图片放进同一个向量空间，用局部线性嵌入（LLE）把这个空间画成地图，"
+        "并展示哪些图片承载了一句话的情绪。输入一句中文或英文，看看它落在哪里；"
+        "再把一张图片朝这种情绪推动——在地图上，也在它的色彩里。",
+    ),
+    "pipeline": ("How it works", "工作原理"),
+    "step_tokenise": ("1 · Tokenise the text", "1 · 文本分词"),
+    "step_space": ("2 · One shared space", "2 · 共享向量空间"),
+    "step_match": ("3 · Match emotion vectors", "3 · 匹配情绪向量"),
+    "step_output": ("4 · Emotion + image features", "4 · 输出情绪与图像特征"),
+    "try_example": ("Try it: “I love you / 我爱你”", "试一试：“我爱你 / I love you”"),
+    "models_heading": ("Models on this machine", "本机的模型"),
+    # atlas
+    "atlas_title": ("Emotion atlas", "情绪地图"),
+    "texts": ("Sentences (one per line)", "句子（每行一句）"),
+    "texts_help": ("English, Chinese or both.", "中文、英文或混合。"),
+    "too_many_texts": ("Only the first {limit} sentences are used.", "只使用前 {limit} 句。"),
+    "method": ("Map method", "降维方法"),
+    "dimensions": ("Dimensions", "维度"),
+    "neighbours_k": ("Neighbours k", "近邻数 k"),
+    "k_help": (
+        "LLE rebuilds each point from its k nearest neighbours.",
+        "LLE 用每个点的 k 个最近邻来重建它。",
+    ),
+    "regularisation": ("Regularisation", "正则化"),
+    "close_gap": ("Close the modality gap", "消除模态鸿沟"),
+    "gap_help": (
+        "Texts and pictures sit in separate cones of CLIP space; centring each on its own "
+        "mean lets texts land among the pictures they resemble.",
+        "在 CLIP 空间里文字和图片各占一个锥形区域；把两者各自减去均值后，文字才会落在相似的图片之间。",
+    ),
+    "fitting_map": ("Drawing the map…", "正在绘制地图…"),
+    "map_failed": ("The map could not be drawn:", "无法绘制地图："),
+    "trustworthiness": ("Trustworthiness", "可信度"),
+    "knn_kept": ("Neighbours kept", "近邻保持率"),
+    "reconstruction_error": ("Reconstruction error", "重建误差"),
+    "time_taken": ("Time", "耗时"),
+    "gap_caption": (
+        "Distance between the mean picture and the mean text: {before:.2f} before centring, "
+        "{after:.2f} after.",
+        "图片均值与文本均值的距离：居中前 {before:.2f}，居中后 {after:.2f}。",
+    ),
+    "selected": ("Selected", "当前选择"),
+    "nearest_pictures": ("Nearest pictures", "最相近的图片"),
+    "compare_methods": ("Compare all methods", "比较所有方法"),
+    "run_comparison": ("Run the comparison", "开始比较"),
+    # transfer
+    "transfer_title": ("Emotion transfer", "情绪迁移"),
+    "your_text": ("Your sentence", "你的句子"),
+    "empty_text": ("Type a sentence first.", "请先输入一句话。"),
+    "mood_board_size": ("Mood-board size k", "情绪板大小 k"),
+    "text_profile": ("The sentence's emotions", "这句话的情绪"),
+    "mood_board": ("Mood board: the pictures this sentence is made of", "情绪板：组成这句话的图片"),
+    "placement_caption": (
+        "Borrowed emotion: {top}. Residual {residual:.2f} after centring "
+        "({uncentred:.2f} without): the smaller, the better the pictures explain the sentence.",
+        "借来的情绪：{top}。居中后残差 {residual:.2f}（不居中 {uncentred:.2f}）：越小，图片越能解释这句话。",
+    ),
+    "steering": ("Steering: push a picture towards an emotion", "引导：把图片推向一种情绪"),
+    "picture": ("Picture", "图片"),
+    "or_upload_one": ("…or upload one picture", "……或上传一张图片"),
+    "target_emotion": ("Target emotion", "目标情绪"),
+    "steering_map": ("Steering path on the map", "地图上的引导路径"),
+    "target_probability": ("Target probability", "目标情绪概率"),
+    "pixel_transfer": ("Pixel transfer: re-colour the picture", "像素迁移：重新调色"),
+    "transfer_method": ("Method", "方法"),
+    "method_grade": ("CLIP-guided colour grade", "CLIP 引导调色"),
+    "method_reinhard": ("Colours of the mood board (Reinhard)", "借用情绪板的色彩（Reinhard）"),
+    "run_transfer": ("Transfer the emotion", "迁移情绪"),
+    "optimising": ("Optimising the colour grade…", "正在优化调色…"),
+    "before": ("Before", "之前"),
+    "after": ("After", "之后"),
+    "emo_s_help": ("Target probability after minus before.", "目标情绪概率：之后减去之前。"),
+    "clip_i_help": (
+        "How much of the picture's content survives (cosine of the two picture embeddings).",
+        "图片内容保留了多少（两张图片向量的余弦相似度）。",
+    ),
+    "download_result": ("Download the result", "下载结果"),
+    # classify
+    "classify_title": ("Classify emotions", "情绪分类"),
+    "zero_shot": (
+        "Zero-shot: no training, only the emotion prompts",
+        "零样本：无需训练，只用情绪提示词",
+    ),
+    "top_emotion": ("Top emotion", "主要情绪"),
+    "confidence": ("Confidence", "置信度"),
+    "linear_probe": (
+        "Linear probe: learn from labelled pictures",
+        "线性探针：从带标签的图片中学习",
+    ),
+    "probe_help": (
+        "A logistic-regression layer on top of the frozen CLIP features, scored by "
+        "stratified k-fold cross-validation.",
+        "在冻结的 CLIP 特征之上训练一层逻辑回归，用分层 k 折交叉验证评估。",
+    ),
+    "labelled_data": ("Labelled pictures", "带标签的图片"),
+    "probe_gallery": ("the gallery's own labels", "图库自带的标签"),
+    "probe_zip": ("a zip of folders named by label", "按标签命名文件夹的 zip"),
+    "probe_csv": ("a CSV of file,label for my uploads", "为我的上传提供 file,label 的 CSV"),
+    "probe_csv_help": (
+        "One row per picture: the uploaded file's name, then its label.",
+        "每行一张图片：上传文件名，然后是它的标签。",
+    ),
+    "gallery_not_selected": (
+        "Choose the gallery in the sidebar to use its labels.",
+        "请在侧边栏选择内置图库以使用其标签。",
+    ),
+    "train_probe": ("Train the probe", "训练探针"),
+    "probe_failed": ("The probe could not be trained:", "无法训练探针："),
+    "probe_accuracy": ("Probe accuracy", "探针准确率"),
+    "zero_shot_accuracy": ("Zero-shot accuracy", "零样本准确率"),
+    "examples": ("Examples", "样本数"),
+    # learn
+    "learn_title": ("Learn locally linear embedding", "学习局部线性嵌入"),
+    "learn_intro": (
+        "LLE rebuilds every point from its nearest neighbours, then looks for a flat map in "
+        "which the same weights still rebuild every point. Step through it below.",
+        "LLE 先用最近邻重建每个点，再寻找一张平面地图，使同样的权重依然能重建每个点。下面一步步来看。",
+    ),
+    "dataset": ("Data", "数据"),
+    "dataset_s_curve": ("S-curve", "S 形曲面"),
+    "dataset_swiss_roll": ("Swiss roll", "瑞士卷"),
+    "dataset_embeddings": ("my pictures' embeddings", "我的图片向量"),
+    "points": ("Points", "点数"),
+    "learn_k_help": (
+        "Too small: the map falls apart. Too large: neighbours jump across folds.",
+        "太小：地图会碎裂；太大：近邻会跨越褶皱“短路”。",
+    ),
+    "focus_point": ("Point to inspect", "查看的点"),
+    "step_graph": ("1 · Neighbourhood graph", "1 · 近邻图"),
+    "step_weights": ("2 · Reconstruction weights", "2 · 重建权重"),
+    "step_embedding": ("3 · The embedding", "3 · 嵌入结果"),
+    "short_circuits": (
+        "{count} neighbour links jump across the sheet at k = {k}.",
+        "k = {k} 时有 {count} 条近邻连线跨越了曲面。",
+    ),
+    "weights_caption": (
+        "The weights sum to {total:.2f}; the point is rebuilt with error {error:.3f}.",
+        "权重之和为 {total:.2f}；重建误差为 {error:.3f}。",
+    ),
+    "unrolled": ("Unrolled (|Spearman|)", "展开程度（|Spearman|）"),
+    "unrolled_help": (
+        "How well one map axis follows the position along the sheet (1 = perfectly).",
+        "地图的某一轴与曲面上位置的一致程度（1 为完美）。",
+    ),
+    # export
+    "export_title": ("Export", "导出"),
+    "download_csv": ("Embeddings and emotions (CSV)", "向量与情绪（CSV）"),
+    "download_npz": ("Embeddings and emotions (NPZ)", "向量与情绪（NPZ）"),
+    "download_html": (
+        "The atlas as a standalone web page (HTML)",
+        "情绪地图网页（HTML，可离线打开）",
+    ),
+    "export_caption": (
+        "{count} pictures; the atlas uses the Atlas page's settings ({method}, k = {k}).",
+        "共 {count} 张图片；地图使用“情绪地图”页的设置（{method}，k = {k}）。",
+    ),
+    "presentation_hint": (
+        "For a projector, switch on presentation mode in the sidebar: larger type, no sidebar.",
+        "投影时可在侧边栏打开演示模式：字体更大，隐藏侧边栏。",
+    ),
 }
+
+STRINGS: dict[str, dict[str, str]] = {key: {"en": en, "zh": zh} for key, (en, zh) in _PAIRS.items()}
 
 
 def current_language() -> str:
@@ -42,6 +233,15 @@ def current_language() -> str:
 
 
 def t(key: str) -> str:
-    """The string ``key`` in the current language (English when a translation is missing)."""
-    entry = STRINGS[key]
-    return entry.get(current_language(), entry["en"])
+    """The string ``key`` in the current language."""
+    return STRINGS[key][current_language()]
+
+
+def translated(prefix: str, options: list[str]):
+    """A ``format_func`` showing ``t(f"{prefix}_{option}")``, fixed to the current language.
+
+    The lookup happens now, inside the script run: a format function that reads the
+    language later (outside the run) could show another language than the page.
+    """
+    names = {option: t(f"{prefix}_{option}") for option in options}
+    return names.__getitem__

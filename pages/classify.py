@@ -1,0 +1,111 @@
+"""Classify: zero-shot emotions of the collection, and a linear probe trained on labels."""
+
+import csv
+
+import numpy as np
+import streamlit as st
+
+from core.datasets import DatasetRejected, read_label_csv, read_labelled_zip
+from core.embedding import embed_images
+from core.emotions import fit_linear_probe, top_labels
+from core.plots import confusion_figure, emotion_distribution
+from ui.frame import ensure_app_frame
+from ui.i18n import t
+from ui.sidebar import context
+from ui.state import GALLERY_IMAGES, emotions_of, get_encoder
+
+ensure_app_frame()
+
+st.title(t("classify_title"))
+ctx = context()
+if ctx is None:
+    st.stop()
+
+images = ctx.collection.embeddings
+probabilities = emotions_of(ctx.model_name, images.vectors, ctx.label_set, ctx.label_key)
+tops = top_labels(probabilities, ctx.label_set)
+st.markdown(f"#### {t('zero_shot')}")
+left, right = st.columns([2, 1])
+with left:
+    table = {
+        t("picture"): images.names,
+        t("top_emotion"): [ctx.label_name(x) for x in tops],
+        t("confidence"): [f"{p:.0%}" for p in probabilities.max(axis=1)],
+    }
+    st.dataframe(table, hide_index=True, height=320)
+with right:
+    st.plotly_chart(
+        emotion_distribution(tops, ctx.label_set.labels, label_names=ctx.label_names),
+        key="distribution",
+    )
+
+st.markdown(f"#### {t('linear_probe')}")
+st.caption(t("probe_help"))
+source = st.radio(
+    t("labelled_data"),
+    ["gallery", "zip", "csv"],
+    horizontal=True,
+    key="probe_source",
+    format_func={"gallery": t("probe_gallery"), "zip": t("probe_zip"), "csv": t("probe_csv")}.get,
+)
+vectors, labels = None, None
+if source == "gallery":
+    with open(GALLERY_IMAGES.parent / "metadata.csv", encoding="utf-8") as handle:
+        truth = {row["file"].split("/")[-1]: row["emotion"] for row in csv.DictReader(handle)}
+    rows = [i for i, name in enumerate(images.names) if truth.get(name)]
+    if rows:
+        vectors, labels = images.vectors[rows], [truth[images.names[i]] for i in rows]
+    else:
+        st.info(t("gallery_not_selected"))
+elif source == "zip":
+    upload = st.file_uploader(t("probe_zip"), type=["zip"], key="probe_zip")
+    if upload is not None:
+        try:
+            sources, zip_labels, refused = read_labelled_zip(upload.getvalue())
+        except DatasetRejected as error:
+            st.error(f"{upload.name}: {error}")
+            st.stop()
+        embedded = embed_images(sources, get_encoder(ctx.model_name))
+        for name, reason in refused + embedded.rejected:
+            st.warning(f"{t('refused')} {name}: {reason}")
+        by_name = dict(zip([s[0] for s in sources], zip_labels, strict=True))
+        vectors, labels = embedded.vectors, [by_name[n] for n in embedded.names]
+else:
+    upload = st.file_uploader(
+        t("probe_csv"), type=["csv"], key="probe_csv", help=t("probe_csv_help")
+    )
+    if upload is not None:
+        mapping, refused = read_label_csv(
+            upload.getvalue().decode("utf-8", "replace"), set(images.names)
+        )
+        for name, reason in refused[:50]:
+            st.warning(f"{t('refused')} {name}: {reason}")
+        rows = [i for i, name in enumerate(images.names) if name in mapping]
+        if rows:
+            vectors, labels = images.vectors[rows], [mapping[images.names[i]] for i in rows]
+
+if vectors is not None and st.button(t("train_probe"), key="train_probe", type="primary"):
+    try:
+        report = fit_linear_probe(vectors, labels)
+    except ValueError as error:
+        st.error(f"{t('probe_failed')} {error}")
+        st.stop()
+    columns = st.columns(3)
+    columns[0].metric(
+        t("probe_accuracy"), f"{report.accuracy:.0%}", help=f"{len(report.fold_accuracies)}-fold"
+    )
+    known = [i for i, label in enumerate(labels) if label in ctx.label_set.labels]
+    if known:
+        zero = emotions_of(ctx.model_name, vectors[known], ctx.label_set, ctx.label_key)
+        agreement = np.mean(
+            [
+                ctx.label_set.labels[int(r.argmax())] == labels[i]
+                for r, i in zip(zero, known, strict=True)
+            ]
+        )
+        columns[1].metric(t("zero_shot_accuracy"), f"{agreement:.0%}")
+    columns[2].metric(t("examples"), len(labels))
+    st.plotly_chart(
+        confusion_figure(report.confusion, report.labels, label_names=ctx.label_names),
+        key="confusion",
+    )

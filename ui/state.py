@@ -1,0 +1,270 @@
+"""Cached loaders shared by every page: the model, the gallery, collections and maps.
+
+Models and results live in ``st.cache_resource`` (one shared object, never copied per
+rerun; callers must not mutate them); keys are plain strings and numbers, and unhashable
+inputs travel in ``_underscored`` arguments next to the key that identifies them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core.atlas import Atlas, build_atlas
+from core.cache import EmbeddingCache
+from core.datasets import DatasetRejected, read_zip_pictures
+from core.embedding import EmbeddingSet, embed_images, embed_texts
+from core.emotions import (
+    LABEL_SETS,
+    LabelSet,
+    label_vectors,
+    parse_label_set,
+    prompt_bank_center,
+    zero_shot,
+)
+from core.encoders import ClipEncoder, load_encoder
+from core.folders import list_files, resolve_folder
+from core.images import (
+    MAX_FILE_BYTES,
+    ImageRejected,
+    decode_image,
+    iter_files,
+    load_image_file,
+    thumbnail_png,
+)
+from core.registry import PROJECT_ROOT
+
+GALLERY_IMAGES = PROJECT_ROOT / "assets" / "gallery" / "images"
+MAX_UPLOAD_FILES = 500
+
+
+@st.cache_resource(show_spinner=False, max_entries=3)
+def get_encoder(name: str) -> ClipEncoder:
+    return load_encoder(name)
+
+
+@dataclass
+class Collection:
+    """Pictures of one session: embeddings plus the decoded thumbnails, keyed by content."""
+
+    key: str
+    embeddings: EmbeddingSet
+    thumbnails: dict[str, bytes]  # name -> PNG bytes
+    pictures: dict[str, object]  # name -> PIL image (gallery and uploads are small)
+
+
+def _progress_bar(label: str):
+    bar = st.progress(0.0, text=label)
+
+    def report(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{label} {done}/{total}")
+
+    return bar, report
+
+
+def _collect(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label: str) -> Collection:
+    bar, report = _progress_bar(label)
+    embeddings = embed_images(sources, encoder, cache=EmbeddingCache(), progress=report)
+    bar.empty()
+    pictures, thumbnails = {}, {}
+    for name, data in sources:
+        if name in embeddings.names:
+            picture = decode_image(data, name).image
+            picture.thumbnail((256, 256))
+            pictures[name] = picture
+            thumbnails[name] = thumbnail_png(picture, 64)
+    digest = hashlib.sha256("".join(embeddings.hashes).encode()).hexdigest()[:16]
+    return Collection(f"{encoder.model_id}:{digest}", embeddings, thumbnails, pictures)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def gallery_collection(model_name: str) -> Collection:
+    """The bundled gallery embedded by ``model_name`` (cached on disk: fast after the first)."""
+    sources = [(path.name, path.read_bytes()) for path in iter_files([GALLERY_IMAGES])]
+    return _collect(get_encoder(model_name), sources, "Embedding the gallery / 正在编码图库")
+
+
+def _upload_sources(files) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """Pictures from uploaded files; a zip contributes its entries (bounded)."""
+    sources, refused = [], []
+    for upload in files:
+        data = upload.getvalue()
+        if upload.name.lower().endswith(".zip"):
+            try:
+                entries, skipped = read_zip_pictures(data)
+            except DatasetRejected as error:
+                refused.append((upload.name, str(error)))
+                continue
+            sources += [(f"{upload.name}/{name}", content) for name, content in entries]
+            refused += [(f"{upload.name}/{name}", reason) for name, reason in skipped]
+        else:
+            sources.append((upload.name, data))
+    if len(sources) > MAX_UPLOAD_FILES:
+        refused.append((f"{len(sources) - MAX_UPLOAD_FILES} files", f"over {MAX_UPLOAD_FILES}"))
+        sources = sources[:MAX_UPLOAD_FILES]
+    return sources, refused
+
+
+def _session_collection(model_name: str, slot: str, sources, label: str) -> Collection:
+    """One collection per slot and session, rebuilt only when the content changes."""
+    digest = hashlib.sha256(
+        b"".join(hashlib.sha256(data).digest() for _, data in sources)
+    ).hexdigest()
+    key = f"{slot}:{model_name}:{digest}"
+    store = st.session_state.setdefault(f"{slot}_collection", {})
+    if key not in store:
+        store.clear()  # the previous set of this slot is released
+        store[key] = _collect(get_encoder(model_name), sources, label)
+    return store[key]
+
+
+def upload_collection(model_name: str, files) -> tuple[Collection | None, list[tuple[str, str]]]:
+    """Embed uploaded pictures and zips (kept per session); returns the collection and refusals."""
+    if not files:
+        return None, []
+    sources, refused = _upload_sources(files)
+    if not sources:
+        return None, refused
+    collection = _session_collection(
+        model_name, "uploads", sources, "Embedding uploads / 正在编码上传"
+    )
+    return collection, refused + collection.embeddings.rejected
+
+
+def folder_collection(model_name: str, root: str, relative: str):
+    """Embed the pictures of an allowed server folder; refusals explain anything skipped."""
+    folder = resolve_folder(Path(root), relative)
+    files, refused = list_files(folder, Path(root))
+    sources = []
+    for path in files:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            refused.append((path.name, "over the size limit for one picture"))
+        else:
+            sources.append((str(path.relative_to(folder)), path.read_bytes()))
+    if not sources:
+        return None, refused
+    collection = _session_collection(model_name, "folder", sources, "Embedding / 正在编码")
+    return collection, refused + collection.embeddings.rejected
+
+
+def merge(collections: list[Collection]) -> Collection:
+    present = [c for c in collections if c is not None and len(c.embeddings)]
+    if len(present) == 1:
+        return present[0]
+    embeddings = present[0].embeddings
+    thumbnails, pictures = dict(present[0].thumbnails), dict(present[0].pictures)
+    for other in present[1:]:
+        embeddings = embeddings + other.embeddings
+        thumbnails.update(other.thumbnails)
+        pictures.update(other.pictures)
+    return Collection("+".join(c.key for c in present), embeddings, thumbnails, pictures)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def text_embeddings(model_name: str, texts: tuple[str, ...]) -> EmbeddingSet:
+    return embed_texts(list(texts), get_encoder(model_name), cache=EmbeddingCache())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_label_vectors(model_name: str, label_set_key: str, _label_set: LabelSet) -> np.ndarray:
+    return label_vectors(get_encoder(model_name), _label_set)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_prompt_center(model_name: str, label_set_key: str, _label_set: LabelSet) -> np.ndarray:
+    return prompt_bank_center(get_encoder(model_name), _label_set)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def cached_atlas(
+    model_name: str,
+    collection_key: str,
+    texts: tuple[str, ...],
+    label_set_key: str,
+    method: str,
+    dims: int,
+    k: int,
+    reg: float,
+    center: bool,
+    _collection: Collection,
+    _label_set: LabelSet,
+) -> Atlas:
+    """One fitted map per parameter set, shared across reruns and sessions."""
+    items = _collection.embeddings + text_embeddings(model_name, texts)
+    items.rejected = []
+    return build_atlas(
+        items,
+        get_encoder(model_name),
+        _label_set,
+        labels=cached_label_vectors(model_name, label_set_key, _label_set),
+        method=method,
+        n_components=dims,
+        n_neighbors=k,
+        reg=reg,
+        center=center,
+    )
+
+
+def atlas_for(
+    ctx,
+    texts: tuple[str, ...],
+    method: str,
+    dims: int = 2,
+    k: int = 12,
+    reg: float = 1e-3,
+    center: bool = True,
+) -> Atlas:
+    """The (cached) atlas of the sidebar's collection and labels with these settings."""
+    return cached_atlas(
+        ctx.model_name,
+        ctx.collection.key,
+        texts,
+        ctx.label_key,
+        method,
+        dims,
+        k,
+        reg,
+        center,
+        _collection=ctx.collection,
+        _label_set=ctx.label_set,
+    )
+
+
+def label_set_choice(choice: str, upload) -> tuple[LabelSet, str]:
+    """The chosen label set and a cache key for it; a custom JSON upload is parsed here."""
+    if choice != "custom" or upload is None:
+        label_set = LABEL_SETS.get(choice, LABEL_SETS["ekman7"])
+        return label_set, label_set.name
+    import json
+
+    data = json.loads(upload.getvalue().decode("utf-8"))
+    label_set = parse_label_set(data, name=upload.name.rsplit(".", 1)[0])
+    return label_set, "custom:" + hashlib.sha256(upload.getvalue()).hexdigest()[:16]
+
+
+def emotions_of(model_name: str, vectors: np.ndarray, label_set: LabelSet, key: str) -> np.ndarray:
+    encoder = get_encoder(model_name)
+    return zero_shot(vectors, cached_label_vectors(model_name, key, label_set), encoder.logit_scale)
+
+
+def open_upload(upload) -> object:
+    """Decode one uploaded picture; raises ImageRejected with the reason."""
+    return decode_image(upload.getvalue(), upload.name).image
+
+
+def open_gallery_picture(name: str):
+    return load_image_file(GALLERY_IMAGES / name).image
+
+
+def png_bytes(picture) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+__all__ = ["ImageRejected"]
