@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone halves cannot be encoded as UTF-8
 MAX_TEXT_CHARS = 10_000
 
 
@@ -36,7 +37,9 @@ class TextItem:
 
 
 def clean_text(text: str) -> str:
-    """NFC-normalise, drop control characters, trim; keeps every script and emoji."""
+    """NFC-normalise, drop control characters and lone surrogates, trim; keeps every
+    script and emoji."""
+    text = _SURROGATE.sub("\ufffd", text)
     return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 

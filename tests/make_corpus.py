@@ -38,6 +38,37 @@ EXPECTED: dict[str, str] = {
     "bomb_40000x40000.png": r"safety limit .*decompression-bomb",
 }
 
+# The hardening corpus: every odd or hostile file a classroom may throw at the app.
+EXTRA_EXPECTED: dict[str, str] = {
+    **{f"exif_orientation_{n}.jpg": "ok" for n in range(1, 9)},
+    "wide_10000x10.png": "ok",
+    "tall_10x10000.png": "ok",
+    "animated.webp": "ok",
+    "rgb_16bit.png": "ok",
+    "grey_alpha.png": "ok",
+    "one_bit.bmp": "ok",
+    "float.tiff": "ok",
+    "int32.tiff": "ok",
+    "cmyk.tiff": "ok",
+    "huge_just_under_limit.png": "ok",
+    "huge_just_over_limit.png": r"safety limit .*decompression-bomb",
+    "truncated.webp": r"truncated|damaged|decode|not a supported",
+    "truncated.gif": r"truncated|damaged|decode",
+    "truncated.tiff": r"truncated|damaged|decode",
+    "bad_crc.png": r"damaged|decode|truncated",
+    "header_only.bmp": r"truncated|damaged|decode|not a supported",
+    "postscript.ps": r"PostScript/EPS is refused",
+    "binary.eps": r"PostScript/EPS is refused",
+    "document.pdf": r"PDF document",
+    "archive_renamed.png": r"zip archive",
+    "gzip_renamed.jpg": r"gzip archive",
+    "jpeg2000.jp2": r"not a supported image",
+    "icon.ico": r"not a supported image",
+    "random_bytes.jpg": r"not a supported image",
+    "utf16_text.png": r"not a supported image|text file",
+    "script.html.jpg": r"HTML page",
+}
+
 
 def _encoded(picture: Image.Image, fmt: str, **options) -> bytes:
     buffer = io.BytesIO()
@@ -96,6 +127,86 @@ def _palette_alpha() -> bytes:
     return _encoded(picture, "PNG", transparency=0)  # index 0 (left half black) transparent
 
 
+def _exif_orientation(value: int) -> bytes:
+    picture = Image.new("RGB", (60, 30), (200, 120, 40))
+    picture.paste((20, 20, 200), (0, 0, 10, 10))  # a marker in one corner
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return _encoded(picture, "JPEG", exif=exif.tobytes())
+
+
+def _big_blank(pixels: int) -> bytes:
+    """A single-channel PNG of about ``pixels`` pixels that compresses to a few hundred KB."""
+    width = 10_000
+    return _encoded(Image.new("L", (width, pixels // width), 0), "PNG")
+
+
+def _bad_crc() -> bytes:
+    data = bytearray(_encoded(_gradient(), "PNG"))
+    data[33 + 8 + 4] ^= 0xFF  # first byte of the first IDAT payload
+    return bytes(data)
+
+
+def extra_corpus_bytes() -> dict[str, bytes]:
+    """File name → content for :data:`EXTRA_EXPECTED` (some are tens of MB decoded)."""
+    import gzip
+    import random as _random
+
+    limit = Image.MAX_IMAGE_PIXELS
+    files = {f"exif_orientation_{n}.jpg": _exif_orientation(n) for n in range(1, 9)}
+    webp_frames = [Image.new("RGB", (30, 30), c) for c in ((255, 0, 0), (0, 255, 0))]
+    webp = io.BytesIO()
+    webp_frames[0].save(webp, "WEBP", save_all=True, append_images=webp_frames[1:])
+    gif = _animated_gif()
+    tiff = _encoded(_gradient((80, 80)), "TIFF")
+    files.update(
+        {
+            "wide_10000x10.png": _encoded(Image.new("RGB", (10_000, 10), (0, 90, 0)), "PNG"),
+            "tall_10x10000.png": _encoded(Image.new("RGB", (10, 10_000), (90, 0, 0)), "PNG"),
+            "animated.webp": webp.getvalue(),
+            "rgb_16bit.png": _rgb16_png(),
+            "grey_alpha.png": _encoded(Image.new("LA", (20, 20), (100, 128)), "PNG"),
+            "one_bit.bmp": _encoded(Image.new("1", (33, 17), 1), "BMP"),
+            "float.tiff": _encoded(Image.new("F", (16, 16), 0.5), "TIFF"),
+            "int32.tiff": _encoded(Image.new("I", (16, 16), 30_000), "TIFF"),
+            "cmyk.tiff": _encoded(Image.new("CMYK", (16, 16), (0, 0, 255, 0)), "TIFF"),
+            "huge_just_under_limit.png": _big_blank(limit - 100_000),
+            "huge_just_over_limit.png": _big_blank(limit + 100_000),
+            "truncated.webp": _encoded(_gradient(), "WEBP")[:60],
+            "truncated.gif": gif[: len(gif) // 2],
+            "truncated.tiff": tiff[: len(tiff) // 3],
+            "bad_crc.png": _bad_crc(),
+            "header_only.bmp": _encoded(_gradient(), "BMP")[:54],
+            "postscript.ps": b"%!PS-Adobe-3.0\n/Times findfont 12 scalefont setfont\nshowpage\n",
+            "binary.eps": b"\xc5\xd0\xd3\xc6" + bytes(40),
+            "document.pdf": b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+            "archive_renamed.png": b"PK\x03\x04" + bytes(60),
+            "gzip_renamed.jpg": gzip.compress(b"not an image"),
+            "jpeg2000.jp2": _encoded(_gradient(), "JPEG2000"),
+            "icon.ico": _encoded(_gradient((32, 32)), "ICO"),
+            "random_bytes.jpg": _random.Random(7).randbytes(4096),
+            "utf16_text.png": "我爱你 I love you".encode("utf-16"),
+            "script.html.jpg": b"<html><script>alert(1)</script></html>",
+        }
+    )
+    assert files.keys() == EXTRA_EXPECTED.keys()
+    return files
+
+
+def _rgb16_png() -> bytes:
+    import numpy as np
+
+    pixels = np.full((12, 12, 3), 40_000, dtype=">u2")
+    raw = b"".join(b"\x00" + row.tobytes() for row in pixels)
+    header = struct.pack(">IIBBBBB", 12, 12, 16, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(raw))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
 def corpus_bytes() -> dict[str, bytes]:
     """File name → file content for every entry of :data:`EXPECTED`."""
     photo = _encoded(_gradient(), "JPEG", quality=90)
@@ -126,11 +237,12 @@ def corpus_bytes() -> dict[str, bytes]:
     return files
 
 
-def write_corpus(folder: Path) -> dict[str, Path]:
-    """Write every corpus file into ``folder``; returns name → path."""
+def write_corpus(folder: Path, *, extra: bool = False) -> dict[str, Path]:
+    """Write every corpus file (and the hardening extras) into ``folder``; name → path."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, data in corpus_bytes().items():
+    files = {**corpus_bytes(), **(extra_corpus_bytes() if extra else {})}
+    for name, data in files.items():
         paths[name] = folder / name
         paths[name].write_bytes(data)
     return paths
@@ -138,4 +250,4 @@ def write_corpus(folder: Path) -> dict[str, Path]:
 
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "corpus")
-    print(f"wrote {len(write_corpus(out))} files to {out}")
+    print(f"wrote {len(write_corpus(out, extra='--extra' in sys.argv))} files to {out}")

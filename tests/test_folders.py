@@ -99,3 +99,9 @@ def test_zip_bombs_and_huge_archives_are_refused_before_inflating(monkeypatch):
         read_zip_pictures(many)
     with pytest.raises(DatasetRejected, match="not a zip"):
         read_zip_pictures(b"hello")
+
+
+def test_a_zip_of_ten_thousand_tiny_files_is_refused_whole():
+    many = _zip({f"joy/{i}.png": b"x" for i in range(10_000)})
+    with pytest.raises(DatasetRejected, match="holds 10,000 files; the limit is 2,000"):
+        read_zip_pictures(many)
