@@ -33,6 +33,9 @@ if data == "embeddings":
         st.stop()
     points = ctx.collection.embeddings.vectors.astype(np.float64)
     n_points = len(points)
+    if n_points < 5:
+        st.warning(t("too_few_for_learn").format(count=n_points))
+        st.stop()
     # The algorithm works on the real vectors; the 3-D views show their first three
     # principal components, coloured by each picture's top emotion.
     shown = PCA(n_components=3, random_state=0).fit_transform(points)

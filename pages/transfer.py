@@ -44,6 +44,9 @@ label_matrix = cached_label_vectors(ctx.model_name, ctx.label_key, ctx.label_set
 text_probs = emotions_of(ctx.model_name, text_vector[None], ctx.label_set, ctx.label_key)[0]
 
 images = ctx.collection.embeddings
+if len(images) < 4:
+    st.warning(t("too_few_pictures").format(count=len(images)))
+    st.stop()
 k = st.slider(
     t("mood_board_size"), 2, min(16, len(images) - 1), min(8, len(images) - 1), key="transfer_k"
 )

@@ -52,6 +52,7 @@ EXTRA_EXPECTED: dict[str, str] = {
     "cmyk.tiff": "ok",
     "huge_just_under_limit.png": "ok",
     "huge_just_over_limit.png": r"safety limit .*decompression-bomb",
+    "huge_over_error_limit.png": r"safety limit .*decompression-bomb",
     "truncated.webp": r"truncated|damaged|decode|not a supported",
     "truncated.gif": r"truncated|damaged|decode",
     "truncated.tiff": r"truncated|damaged|decode",
@@ -172,6 +173,8 @@ def extra_corpus_bytes() -> dict[str, bytes]:
             "cmyk.tiff": _encoded(Image.new("CMYK", (16, 16), (0, 0, 255, 0)), "TIFF"),
             "huge_just_under_limit.png": _big_blank(limit - 100_000),
             "huge_just_over_limit.png": _big_blank(limit + 100_000),
+            # over twice the limit, where Pillow itself raises DecompressionBombError
+            "huge_over_error_limit.png": _big_blank(2 * limit + 100_000),
             "truncated.webp": _encoded(_gradient(), "WEBP")[:60],
             "truncated.gif": gif[: len(gif) // 2],
             "truncated.tiff": tiff[: len(tiff) // 3],
@@ -191,6 +194,27 @@ def extra_corpus_bytes() -> dict[str, bytes]:
     )
     assert files.keys() == EXTRA_EXPECTED.keys()
     return files
+
+
+def zip_corpus_bytes() -> dict[str, bytes]:
+    """Hostile archives: a zip bomb, path traversal entries, 10,000 tiny files."""
+    import zipfile
+
+    def archive(entries) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for name, content in entries:
+                bundle.writestr(name, content)
+        return buffer.getvalue()
+
+    red = _encoded(Image.new("RGB", (8, 8), (255, 0, 0)), "PNG")
+    return {
+        "bomb.zip": archive([("joy/bomb.png", bytes(300_000_000))]),  # 300 MB of zeros
+        "traversal.zip": archive(
+            [("joy/red.png", red), ("../../x.png", red), ("/etc/passwd", b"x"), ("C:/x.png", red)]
+        ),
+        "ten_thousand.zip": archive((f"joy/{i}.png", red) for i in range(10_000)),
+    }
 
 
 def _rgb16_png() -> bytes:

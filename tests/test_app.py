@@ -164,3 +164,28 @@ def test_presentation_mode_can_be_left_again():
     at.button(key="leave_presentation").click().run()
     assert not at.exception
     assert at.toggle(key="presentation").value is False
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "pages/atlas.py",
+        "pages/transfer.py",
+        "pages/classify.py",
+        "pages/learn.py",
+        "pages/export.py",
+    ],
+)
+def test_a_collection_of_two_pictures_gets_sentences_not_errors(
+    corpus, tmp_path, monkeypatch, page
+):
+    import shutil
+
+    for name in ("red.png", "photo.jpg"):
+        shutil.copy(corpus[name], tmp_path / name)
+    monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(tmp_path))
+    at = open_page(page, source="folder")
+    assert not at.exception
+    if page == "pages/learn.py":
+        at.radio(key="learn_data").set_value("embeddings").run()
+        assert not at.exception

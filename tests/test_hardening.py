@@ -61,6 +61,22 @@ def full_corpus(tmp_path_factory):
     return write_corpus(tmp_path_factory.mktemp("hostile"), extra=True)
 
 
+def test_hostile_zips_through_the_upload_reader():
+    from make_corpus import zip_corpus_bytes
+
+    from ui.state import _upload_sources
+
+    zips = zip_corpus_bytes()
+    sources, refused = _upload_sources([_Upload(name, data) for name, data in zips.items()])
+    assert [name for name, _ in sources] == ["traversal.zip/joy/red.png"]
+    reasons = dict(refused)
+    assert "unpacks to 300 MB" in reasons["bomb.zip"]
+    assert "holds 10,000 files" in reasons["ten_thousand.zip"]
+    assert reasons["traversal.zip/../../x.png"] == "unsafe path inside the zip"
+    assert reasons["traversal.zip//etc/passwd"] == "unsafe path inside the zip"
+    assert reasons["traversal.zip/C:/x.png"] == "unsafe path inside the zip"
+
+
 def test_corpus_is_large_enough():
     assert len(ALL_EXPECTED) >= 40 and len(ODD_TEXTS) >= 20
 

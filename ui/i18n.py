@@ -111,6 +111,14 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "your_text": ("Your sentence", "你的句子"),
     "empty_text": ("Type a sentence first.", "请先输入一句话。"),
     "mood_board_size": ("Mood-board size k", "情绪板大小 k"),
+    "too_few_for_learn": (
+        "Stepping through LLE needs at least 5 pictures; this collection has {count}.",
+        "逐步演示 LLE 至少需要 5 张图片；当前只有 {count} 张。",
+    ),
+    "too_few_pictures": (
+        "Transfer needs at least 4 pictures; this collection has {count}.",
+        "情绪迁移至少需要 4 张图片；当前只有 {count} 张。",
+    ),
     "text_profile": ("The sentence's emotions", "这句话的情绪"),
     "mood_board": ("Mood board: the pictures this sentence is made of", "情绪板：组成这句话的图片"),
     "placement_caption": (
