@@ -4,13 +4,13 @@ picture re-coloured with that emotion."""
 import numpy as np
 import streamlit as st
 
+from core.images import ImageRejected
 from core.plots import add_path, atlas_figure, emotion_bars, mood_board
 from core.transfer import grade_colours, place_text, reinhard_transfer, steer, unit
 from ui.frame import ensure_app_frame
 from ui.i18n import t, translated
 from ui.sidebar import IMAGE_TYPES, context
 from ui.state import (
-    ImageRejected,
     atlas_for,
     cached_label_vectors,
     cached_prompt_center,

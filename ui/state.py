@@ -31,10 +31,8 @@ from core.encoders import ClipEncoder, load_encoder
 from core.folders import list_files, resolve_folder
 from core.images import (
     MAX_FILE_BYTES,
-    ImageRejected,
     decode_image,
     iter_files,
-    load_image_file,
     thumbnail_png,
 )
 from core.registry import PROJECT_ROOT
@@ -257,14 +255,7 @@ def open_upload(upload) -> object:
     return decode_image(upload.getvalue(), upload.name).image
 
 
-def open_gallery_picture(name: str):
-    return load_image_file(GALLERY_IMAGES / name).image
-
-
 def png_bytes(picture) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-__all__ = ["ImageRejected"]
