@@ -3,6 +3,7 @@ seeded fuzzing; server settings; memory over reruns."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -312,10 +313,11 @@ def test_memory_plateaus_over_atlas_reruns_with_300_pictures(tmp_path, monkeypat
     for rerun in range(10):
         at.slider(key="k").set_value(10 + rerun % 3).run()  # new maps and cache hits alike
         assert not at.exception
+        gc.collect()  # measure what is still referenced, not garbage awaiting collection
         series.append(_rss_mb())
     print("RSS after each rerun (MB):", [round(value) for value in series])
-    # A plateau: the last five reruns grow the process by less than 5 %.
-    assert max(series[5:]) <= series[5] * 1.05
+    # A plateau: the last five reruns grow the process by less than 2 %.
+    assert max(series[5:]) <= series[5] * 1.02
 
 
 class _Upload:
