@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -72,9 +73,9 @@ class ClipEncoder:
     spec: ModelSpec | None = None
     device: str = "cpu"
 
-    @property
+    @cached_property
     def dim(self) -> int:
-        """Length of the embedding vectors."""
+        """Length of the embedding vectors (asked once: ``_batched`` needs it per call)."""
         projection = getattr(self.model, "text_projection", None)
         if isinstance(projection, torch.Tensor):
             return int(projection.shape[1])

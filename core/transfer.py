@@ -353,11 +353,16 @@ def grade_colours(
         target_index,
         target_name,
         {k: round(float(v), 4) for k, v in params.items()},
+        before=source_vector.numpy(),
     )
 
 
-def _report(encoder, picture, result, method, label_vectors, target_index, target_name, params):
-    before, after = _embed(encoder, picture), _embed(encoder, result)
+def _report(
+    encoder, picture, result, method, label_vectors, target_index, target_name, params, before=None
+):
+    """Emo-S and CLIP-I of ``result``; ``before`` is the source's vector when already known."""
+    before = _embed(encoder, picture) if before is None else before
+    after = _embed(encoder, result)
     return PixelTransfer(
         image=result,
         method=method,

@@ -12,7 +12,7 @@ from core.plots import confusion_figure, emotion_distribution
 from ui.frame import ensure_app_frame
 from ui.i18n import t
 from ui.sidebar import context
-from ui.state import GALLERY_IMAGES, emotions_of, get_encoder
+from ui.state import GALLERY_IMAGES, get_encoder
 
 ensure_app_frame()
 
@@ -22,7 +22,7 @@ if ctx is None:
     st.stop()
 
 images = ctx.collection.embeddings
-probabilities = emotions_of(ctx.model_name, images.vectors, ctx.label_set, ctx.label_key)
+probabilities = ctx.emotions(images.vectors)
 tops = top_labels(probabilities, ctx.label_set)
 st.markdown(f"#### {t('zero_shot')}")
 left, right = st.columns([2, 1])
@@ -96,7 +96,7 @@ if vectors is not None and st.button(t("train_probe"), key="train_probe", type="
     )
     known = [i for i, label in enumerate(labels) if label in ctx.label_set.labels]
     if known:
-        zero = emotions_of(ctx.model_name, vectors[known], ctx.label_set, ctx.label_key)
+        zero = ctx.emotions(vectors[known])
         agreement = np.mean(
             [
                 ctx.label_set.labels[int(r.argmax())] == labels[i]

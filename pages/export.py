@@ -1,5 +1,6 @@
 """Export: embeddings, emotions and the atlas as files that open anywhere, offline."""
 
+import csv
 import io
 
 import numpy as np
@@ -10,7 +11,7 @@ from core.plots import atlas_figure
 from ui.frame import ensure_app_frame
 from ui.i18n import t
 from ui.sidebar import context
-from ui.state import atlas_for, emotions_of
+from ui.state import atlas_for
 from ui.widgets import DEFAULT_TEXTS
 
 ensure_app_frame()
@@ -21,19 +22,19 @@ if ctx is None:
     st.stop()
 
 items = ctx.collection.embeddings
-probabilities = emotions_of(ctx.model_name, items.vectors, ctx.label_set, ctx.label_key)
+probabilities = ctx.emotions(items.vectors)
 tops = top_labels(probabilities, ctx.label_set)
 
 buffer = io.StringIO()
-header = ["name", "kind", "top_emotion", *[f"p_{x}" for x in ctx.label_set.labels]]
-header += [f"e{i}" for i in range(items.vectors.shape[1])]
-buffer.write(",".join(header) + "\n")
+writer = csv.writer(buffer)
+writer.writerow(
+    ["name", "kind", "top_emotion", *[f"p_{x}" for x in ctx.label_set.labels]]
+    + [f"e{i}" for i in range(items.vectors.shape[1])]
+)
 for name, kind, top, probs, vector in zip(
     items.names, items.kinds, tops, probabilities, items.vectors, strict=True
 ):
-    safe = '"' + name.replace('"', '""') + '"'
-    values = ",".join(f"{v:.6f}" for v in np.concatenate([probs, vector]))
-    buffer.write(f"{safe},{kind},{top},{values}\n")
+    writer.writerow([name, kind, top, *(f"{v:.6f}" for v in np.concatenate([probs, vector]))])
 st.download_button(
     t("download_csv"), buffer.getvalue().encode("utf-8"), "embeddings.csv", "text/csv", key="csv"
 )

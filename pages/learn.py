@@ -11,7 +11,6 @@ from core.teaching import neighbours, reconstruction, short_circuits, toy_manifo
 from ui.frame import ensure_app_frame
 from ui.i18n import t, translated
 from ui.sidebar import context
-from ui.state import emotions_of
 
 ensure_app_frame()
 
@@ -39,7 +38,7 @@ if data == "embeddings":
     # The algorithm works on the real vectors; the 3-D views show their first three
     # principal components, coloured by each picture's top emotion.
     shown = PCA(n_components=3, random_state=0).fit_transform(points)
-    probabilities = emotions_of(ctx.model_name, points, ctx.label_set, ctx.label_key)
+    probabilities = ctx.emotions(points)
     position = probabilities.argmax(axis=1).astype(float)
     columns[0].metric(t("points"), n_points)
 else:

@@ -12,9 +12,7 @@ from ui.i18n import t, translated
 from ui.sidebar import IMAGE_TYPES, context
 from ui.state import (
     atlas_for,
-    cached_label_vectors,
     cached_prompt_center,
-    emotions_of,
     open_upload,
     png_bytes,
     text_embeddings,
@@ -40,8 +38,8 @@ for note in embedded.notes:
         st.info(note)
 text_vector = embedded.vectors[0]
 labels = ctx.label_set.labels
-label_matrix = cached_label_vectors(ctx.model_name, ctx.label_key, ctx.label_set)
-text_probs = emotions_of(ctx.model_name, text_vector[None], ctx.label_set, ctx.label_key)[0]
+label_matrix = ctx.label_vectors
+text_probs = ctx.emotions(text_vector[None])[0]
 
 images = ctx.collection.embeddings
 if len(images) < 4:
@@ -56,7 +54,7 @@ with col_profile:
     st.plotly_chart(emotion_bars(text_probs, labels, label_names=ctx.label_names), key="text_bars")
 
 centre = cached_prompt_center(ctx.model_name, ctx.label_key, ctx.label_set)
-image_probs = emotions_of(ctx.model_name, images.vectors, ctx.label_set, ctx.label_key)
+image_probs = ctx.emotions(images.vectors)
 placement = place_text(
     text_vector, images.vectors, text_center=centre, k=k, image_emotions=image_probs
 )

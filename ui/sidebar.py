@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
-from core.emotions import LabelSet
+from core.emotions import LabelSet, zero_shot
 from core.encoders import ClipEncoder
 from core.folders import FolderRefused, allowed_roots
 from core.registry import ModelUnavailableError, default_model_name, list_presets
 from ui.i18n import LANGUAGES, current_language, t, translated
 from ui.state import (
     Collection,
+    cached_label_vectors,
     folder_collection,
     gallery_collection,
     get_encoder,
@@ -54,6 +56,15 @@ class Context:
     @property
     def label_names(self) -> dict[str, str]:
         return {label: self.label_name(label) for label in self.label_set.labels}
+
+    @property
+    def label_vectors(self) -> np.ndarray:
+        """The label set's prompt vectors for this model (cached across reruns)."""
+        return cached_label_vectors(self.model_name, self.label_key, self.label_set)
+
+    def emotions(self, vectors: np.ndarray) -> np.ndarray:
+        """Zero-shot distributions of ``vectors`` (n, dim) over the chosen labels."""
+        return zero_shot(vectors, self.label_vectors, self.encoder.logit_scale)
 
 
 def render_sidebar() -> None:

@@ -25,7 +25,6 @@ from core.emotions import (
     label_vectors,
     parse_label_set,
     prompt_bank_center,
-    zero_shot,
 )
 from core.encoders import ClipEncoder, load_encoder
 from core.folders import list_files, resolve_folder
@@ -70,8 +69,9 @@ def _collect(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label: str)
     embeddings = embed_images(sources, encoder, cache=EmbeddingCache(), progress=report)
     bar.empty()
     pictures, thumbnails = {}, {}
+    kept = set(embeddings.names)
     for name, data in sources:
-        if name in embeddings.names:
+        if name in kept:
             picture = decode_image(data, name).image
             picture.thumbnail((256, 256))
             pictures[name] = picture
@@ -243,11 +243,6 @@ def label_set_choice(choice: str, upload) -> tuple[LabelSet, str]:
     data = json.loads(upload.getvalue().decode("utf-8"))
     label_set = parse_label_set(data, name=upload.name.rsplit(".", 1)[0])
     return label_set, "custom:" + hashlib.sha256(upload.getvalue()).hexdigest()[:16]
-
-
-def emotions_of(model_name: str, vectors: np.ndarray, label_set: LabelSet, key: str) -> np.ndarray:
-    encoder = get_encoder(model_name)
-    return zero_shot(vectors, cached_label_vectors(model_name, key, label_set), encoder.logit_scale)
 
 
 def open_upload(upload) -> object:

@@ -12,14 +12,23 @@ DEFAULT_TEXTS = (
 MAX_TEXTS = 50
 
 
-def texts_box() -> tuple[str, ...]:
-    """The multi-line text box; one sentence per line, empty lines ignored."""
-    raw = st.text_area(t("texts"), DEFAULT_TEXTS, key="texts", height=150, help=t("texts_help"))
+def parse_texts(raw: str) -> tuple[str, ...]:
+    """One sentence per line, empty lines and repeats dropped, at most MAX_TEXTS."""
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
-    if len(lines) > MAX_TEXTS:
+    return tuple(dict.fromkeys(lines))[:MAX_TEXTS]
+
+
+def current_texts() -> tuple[str, ...]:
+    """The Atlas page's sentences, also when another page is showing."""
+    return parse_texts(st.session_state.get("texts", DEFAULT_TEXTS))
+
+
+def texts_box() -> tuple[str, ...]:
+    """The multi-line text box of the Atlas page."""
+    raw = st.text_area(t("texts"), DEFAULT_TEXTS, key="texts", height=150, help=t("texts_help"))
+    if len({line.strip() for line in raw.splitlines()} - {""}) > MAX_TEXTS:
         st.warning(t("too_many_texts").format(limit=MAX_TEXTS))
-        lines = lines[:MAX_TEXTS]
-    return tuple(dict.fromkeys(lines))
+    return parse_texts(raw)
 
 
 def show_item(ctx, atlas, row: int) -> None:
