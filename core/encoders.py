@@ -72,6 +72,9 @@ class ClipEncoder:
     tokenizer: Callable[[Sequence[str]], torch.Tensor]
     spec: ModelSpec | None = None
     device: str = "cpu"
+    speedup: str = "fp32"
+    image_forward: Callable[[torch.Tensor], torch.Tensor] | None = None
+    text_forward: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     @cached_property
     def dim(self) -> int:
@@ -105,9 +108,18 @@ class ClipEncoder:
         return len(self.tokenizer.encode(text)) + 2
 
     def encode_pixels(self, pixels: torch.Tensor) -> np.ndarray:
-        """Embed a preprocessed batch of shape (n, 3, H, W); returns float32 (n, dim)."""
+        """Embed a preprocessed batch of shape (n, 3, H, W); returns float32 (n, dim).
+
+        Runs the :attr:`speedup` variant's image tower when one is set (see
+        :mod:`core.speedups`); ``self.model`` itself always stays the fp32 model, which the
+        transfer's gradients need.
+        """
         with torch.inference_mode():
-            features = self.model.encode_image(pixels.to(self.device), normalize=True)
+            pixels = pixels.to(self.device)
+            if self.image_forward is not None:
+                features = torch.nn.functional.normalize(self.image_forward(pixels).float(), dim=-1)
+            else:
+                features = self.model.encode_image(pixels, normalize=True)
         return features.float().cpu().numpy()
 
     def encode_images(
@@ -147,7 +159,9 @@ class ClipEncoder:
         def encode(chunk: Sequence[str]) -> np.ndarray:
             with torch.inference_mode():
                 tokens = self.tokenizer(list(chunk)).to(self.device)
-                return self.encode_tokens(tokens).float().cpu().numpy()
+                forward = self.text_forward or self.encode_tokens
+                features = torch.nn.functional.normalize(forward(tokens).float(), dim=-1)
+                return features.cpu().numpy()
 
         return self._batched(texts, encode, batch_size, progress)
 
@@ -164,7 +178,10 @@ class ClipEncoder:
             return model.encode_text(tokens, normalize=True)
         length = max(1, int((tokens != 0).sum(dim=1).max()))
         tokens = tokens[:, :length]
-        cast_dtype = model.transformer.get_cast_dtype()
+        try:
+            cast_dtype = model.transformer.get_cast_dtype()
+        except AttributeError:  # dynamic int8 layers hold no float weight to ask
+            cast_dtype = model.token_embedding.weight.dtype
         x = model.token_embedding(tokens).to(cast_dtype)
         x = x + model.positional_embedding[:length].to(cast_dtype)
         x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
@@ -212,6 +229,7 @@ def load_encoder(
     *,
     allow_download: bool = False,
     device: str = "cpu",
+    speedup: str = "auto",
 ) -> ClipEncoder:
     """Build the model named ``name`` (see :mod:`core.registry`) and wrap it.
 
@@ -230,6 +248,10 @@ def load_encoder(
     ModelUnavailableError
         The weights are not on this machine (and could not be downloaded); the message says
         what is missing and how to get it.
+
+    ``speedup`` picks a CPU inference variant (:mod:`core.speedups`): ``"auto"`` takes the
+    measured default for this CPU (overridable with ``$EMOTION_ATLAS_SPEEDUP``), ``"fp32"``
+    the model as it is.
     """
     spec = resolve_model(name) if isinstance(name, str) else name
     availability = check_availability(spec)
@@ -256,7 +278,10 @@ def load_encoder(
         if spec.source == "file":
             model_id = f"{spec.arch}@{file_sha256(availability.checkpoint)[:16]}"
     model.eval()
-    return ClipEncoder(model_id, model, preprocess, tokenizer, spec=spec, device=device)
+    encoder = ClipEncoder(model_id, model, preprocess, tokenizer, spec=spec, device=device)
+    from core.speedups import resolve_speedup, with_speedup
+
+    return with_speedup(encoder, resolve_speedup(speedup, device))
 
 
 def _build_from_arch(spec: ModelSpec, checkpoint: Path | None, device: str):

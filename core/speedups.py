@@ -1,0 +1,192 @@
+"""CPU inference variants of an encoder, measured against fp32 by ``benchmarks/run.py``.
+
+Each variant changes only how vectors are computed for embedding; the encoder's own
+``model`` stays the fp32 model (the colour transfer needs its gradients). A variant's
+vectors differ slightly from fp32, so it gets its own model id (``pocket#…+int8``) and
+never shares cache entries with fp32.
+
+Variants
+--------
+fp32
+    The model as loaded.
+channels_last
+    Convolution weights and input in NHWC memory layout (helps convolutional towers).
+bf16
+    ``torch.autocast`` to bfloat16 for both towers.
+int8
+    Dynamic int8 quantisation of every ``nn.Linear`` (weights int8, activations quantised
+    per batch) on a copy of the model.
+compile
+    ``torch.compile`` (inductor) of both towers; the first batches pay the compilation.
+onnx
+    The image tower exported to ONNX and run by ONNX Runtime (texts stay on PyTorch);
+    needs the ``onnxruntime`` and ``onnxscript`` packages.
+
+Only variants whose vectors agree with fp32 (mean cosine ≥ 0.99, as measured by the
+benchmark) are offered to users: :data:`OFFERED`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import os
+from dataclasses import replace
+
+import torch
+
+from core.encoders import ClipEncoder
+
+VARIANTS = ("fp32", "channels_last", "bf16", "int8", "compile", "onnx")
+# Kept after measuring agreement with fp32 (benchmarks/RESULTS.md, "CPU speed-ups").
+OFFERED = ("fp32", "channels_last", "bf16", "int8")
+# bf16 was faster than fp32 for both towers of both measured models, with a mean cosine
+# of 0.9999 to fp32; only where the CPU has bfloat16 instructions (elsewhere it is slower).
+DEFAULT_CPU = "bf16"
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX-512 BF16 or AMX)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = set(handle.read().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def resolve_speedup(choice: str, device: str = "cpu") -> str:
+    """The variant ``"auto"`` stands for here; other names are checked and returned.
+
+    ``$EMOTION_ATLAS_SPEEDUP`` overrides ``"auto"`` (for instance ``fp32`` to switch the
+    default off).
+    """
+    if choice == "auto":
+        choice = os.environ.get("EMOTION_ATLAS_SPEEDUP", "auto")
+    if choice == "auto":
+        if device != "cpu":
+            return "fp32"
+        return DEFAULT_CPU if DEFAULT_CPU != "bf16" or cpu_has_bf16() else "fp32"
+    if choice not in VARIANTS:
+        raise ValueError(f"Unknown speed-up {choice!r}; choose one of auto, {', '.join(VARIANTS)}.")
+    return choice
+
+
+class SpeedupUnavailable(RuntimeError):
+    """The variant cannot run here (a missing package, an export failure); says why."""
+
+
+def _default_image(encoder: ClipEncoder):
+    return lambda pixels: encoder.model.encode_image(pixels)
+
+
+def _autocast(forward, dtype: torch.dtype):
+    def run(inputs: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu", dtype=dtype):
+            return forward(inputs)
+
+    return run
+
+
+def _channels_last(encoder: ClipEncoder) -> dict:
+    visual = encoder.model.visual.to(memory_format=torch.channels_last)  # in place, same values
+
+    def run(pixels: torch.Tensor) -> torch.Tensor:
+        return visual(pixels.contiguous(memory_format=torch.channels_last))
+
+    return {"image_forward": run}
+
+
+def _int8(encoder: ClipEncoder) -> dict:
+    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
+
+    # Layers whose weight their parent reads directly (ModifiedResNet's attention pool
+    # hands q/k/v weights to F.multi_head_attention_forward) must stay float.
+    names = {
+        name: default_dynamic_qconfig
+        for name, module in encoder.model.named_modules()
+        if type(module) is torch.nn.Linear and "attnpool" not in name.split(".")
+    }
+    quantised = quantize_dynamic(copy.deepcopy(encoder.model), names, torch.qint8)
+    quantised.eval()
+    twin = replace(encoder, model=quantised, image_forward=None, text_forward=None)
+    return {
+        "image_forward": quantised.encode_image,
+        "text_forward": twin.encode_tokens,
+    }
+
+
+def _compile(encoder: ClipEncoder) -> dict:
+    visual = torch.compile(encoder.model.visual, dynamic=True)
+    tokens_forward = torch.compile(encoder.encode_tokens, dynamic=True)
+    return {"image_forward": visual, "text_forward": tokens_forward}
+
+
+def _onnx(encoder: ClipEncoder) -> dict:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise SpeedupUnavailable("needs the onnxruntime package: pip install onnxruntime") from None
+    size = encoder.image_size
+    example = torch.zeros(2, 3, size, size)
+    buffer = io.BytesIO()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            torch.onnx.export(
+                encoder.model.visual,
+                (example,),
+                buffer,
+                input_names=["pixels"],
+                output_names=["features"],
+                dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}},
+                dynamo=False,
+            )
+    except Exception as error:  # the exporter raises many kinds; all mean "not exportable"
+        raise SpeedupUnavailable(f"ONNX export failed ({type(error).__name__}: {error})") from error
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = onnxruntime.InferenceSession(
+        buffer.getvalue(), options, providers=["CPUExecutionProvider"]
+    )
+
+    def run(pixels: torch.Tensor) -> torch.Tensor:
+        (features,) = session.run(None, {"pixels": pixels.float().contiguous().numpy()})
+        return torch.from_numpy(features)
+
+    return {"image_forward": run}
+
+
+def with_speedup(encoder: ClipEncoder, variant: str) -> ClipEncoder:
+    """A copy of ``encoder`` that embeds with ``variant`` (see the module notes).
+
+    Raises
+    ------
+    ValueError
+        Unknown variant, or a variant for CPU asked of a model on another device.
+    SpeedupUnavailable
+        The variant cannot be built here; the message says why.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"Unknown speed-up {variant!r}; choose one of {', '.join(VARIANTS)}.")
+    if variant == encoder.speedup:
+        return encoder
+    if encoder.speedup != "fp32":
+        raise ValueError(f"{encoder.model_id} already runs as {encoder.speedup}; load it again.")
+    if variant == "fp32":
+        return encoder
+    if encoder.device != "cpu":
+        raise ValueError(f"The speed-ups are CPU variants; this model is on {encoder.device}.")
+    if variant == "bf16":
+        parts = {
+            "image_forward": _autocast(_default_image(encoder), torch.bfloat16),
+            "text_forward": _autocast(encoder.encode_tokens, torch.bfloat16),
+        }
+    else:
+        parts = {
+            "channels_last": _channels_last,
+            "int8": _int8,
+            "compile": _compile,
+            "onnx": _onnx,
+        }[variant](encoder)
+    return replace(encoder, model_id=f"{encoder.model_id}+{variant}", speedup=variant, **parts)

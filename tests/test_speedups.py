@@ -1,0 +1,94 @@
+"""CPU speed-up variants: same space as fp32, separate cache entries, clear refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.cache import EmbeddingCache
+from core.embedding import embed_paths, embed_texts
+from core.encoders import load_encoder
+from core.images import iter_files, load_image_file
+from core.registry import PROJECT_ROOT
+from core.speedups import (
+    OFFERED,
+    SpeedupUnavailable,
+    resolve_speedup,
+    with_speedup,
+)
+
+GALLERY = PROJECT_ROOT / "assets" / "gallery" / "images"
+TEXTS = ["我爱你", "I love you", "The airline lost my luggage again.", "今天阳光很好"]
+
+
+@pytest.fixture(scope="module")
+def pocket_fp32():
+    return load_encoder("pocket", speedup="fp32")
+
+
+@pytest.fixture(scope="module")
+def pictures():
+    return [load_image_file(path).image for path in list(iter_files([GALLERY]))[::12]]
+
+
+def mean_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.sum(a * b, axis=1)))
+
+
+@pytest.mark.parametrize("variant", [v for v in OFFERED if v != "fp32"])
+def test_offered_variants_agree_with_fp32(variant, pocket_fp32, pictures):
+    fast = with_speedup(load_encoder("pocket", speedup="fp32"), variant)
+    assert fast.model_id == f"{pocket_fp32.model_id}+{variant}"
+    assert mean_cosine(fast.encode_images(pictures), pocket_fp32.encode_images(pictures)) >= 0.99
+    assert mean_cosine(fast.encode_texts(TEXTS), pocket_fp32.encode_texts(TEXTS)) >= 0.99
+    # the model used for the transfer's gradients stays a float model
+    assert next(fast.model.parameters()).dtype.is_floating_point
+
+
+def test_int8_leaves_the_attention_pool_in_float(pocket_fp32):
+    import torch
+
+    fast = with_speedup(load_encoder("pocket", speedup="fp32"), "int8")
+    quantised = fast.image_forward.__self__  # the quantised copy of the model
+    assert quantised is not fast.model
+    kinds = {type(m).__module__ for m in quantised.modules()}
+    assert any("quantized" in kind for kind in kinds)
+    assert type(quantised.visual.attnpool.q_proj) is torch.nn.Linear
+
+
+def test_onnx_runs_or_says_what_to_install(pocket_fp32, pictures):
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        with pytest.raises(SpeedupUnavailable, match="pip install onnxruntime"):
+            with_speedup(load_encoder("pocket", speedup="fp32"), "onnx")
+        return
+    fast = with_speedup(load_encoder("pocket", speedup="fp32"), "onnx")
+    assert mean_cosine(fast.encode_images(pictures), pocket_fp32.encode_images(pictures)) > 0.999
+
+
+def test_variants_never_share_cache_entries(pocket_fp32, tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    files = list(iter_files([GALLERY]))[:5]
+    fast = with_speedup(load_encoder("pocket", speedup="fp32"), "bf16")
+    assert embed_paths(files, pocket_fp32, cache=cache).encoded == 5
+    assert embed_texts(TEXTS, pocket_fp32, cache=cache).encoded == len(TEXTS)
+    # nothing borrowed across variants, and each finds its own entries again
+    assert embed_paths(files, fast, cache=cache).encoded == 5
+    assert embed_texts(TEXTS, fast, cache=cache).encoded == len(TEXTS)
+    assert embed_paths(files, fast, cache=cache).encoded == 0
+
+
+def test_choosing_a_variant(monkeypatch):
+    monkeypatch.setenv("EMOTION_ATLAS_SPEEDUP", "fp32")
+    assert resolve_speedup("auto") == "fp32"
+    assert load_encoder("pocket").speedup == "fp32"
+    monkeypatch.setenv("EMOTION_ATLAS_SPEEDUP", "int8")
+    assert load_encoder("pocket").model_id.endswith("+int8")
+    monkeypatch.delenv("EMOTION_ATLAS_SPEEDUP")
+    assert resolve_speedup("auto", device="cuda") == "fp32"
+    assert resolve_speedup("bf16") == "bf16"
+    with pytest.raises(ValueError, match="choose one of auto, fp32"):
+        resolve_speedup("fp8")
+    with pytest.raises(ValueError, match="already runs as int8"):
+        with_speedup(load_encoder("pocket", speedup="int8"), "bf16")
