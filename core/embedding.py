@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,12 +123,33 @@ def _empty(encoder: ClipEncoder) -> EmbeddingSet:
 def _content_hash(source: Path | bytes) -> str:
     if isinstance(source, bytes):
         return sha256_bytes(source)
-    if source.stat().st_size > MAX_FILE_BYTES:
+    size = source.stat().st_size
+    if size > MAX_FILE_BYTES:
         raise ImageRejected(
-            f"the file is {source.stat().st_size / 1e6:.1f} MB, "
+            f"the file is {size / 1e6:.1f} MB, "
             f"over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
         )
     return file_sha256(source)
+
+
+def _prepare_batch(encoder: ClipEncoder, batch: list[tuple[int, str, Path | bytes]]):
+    """Decode and preprocess one batch: ``(kept, refusals, pixels)``; runs in a worker thread."""
+    import torch
+
+    kept, refusals = [], {}
+    for index, name, source in batch:
+        try:
+            item = (
+                decode_image(source, name)
+                if isinstance(source, bytes)
+                else load_image_file(source, name)
+            )
+        except ImageRejected as error:
+            refusals[index] = str(error)
+            continue
+        kept.append((index, item.sha256, item.note, encoder.preprocess(item.image)))
+    pixels = torch.stack([row[3] for row in kept]) if kept else None
+    return [row[:3] for row in kept], refusals, pixels
 
 
 def embed_images(
@@ -137,12 +159,16 @@ def embed_images(
     cache: EmbeddingCache | None = None,
     batch_size: int = 32,
     progress: ProgressCallback | None = None,
+    prefetch: bool = False,
 ) -> EmbeddingSet:
     """Embed pictures given as ``(name, path or bytes)`` pairs.
 
     Files are hashed first (streamed, not held in memory); only cache misses are read
     again, decoded and encoded, ``batch_size`` at a time, so memory stays bounded for
-    large folders.
+    large folders. With ``prefetch`` a worker thread decodes and preprocesses the next
+    batch while the model encodes the current one (Pillow and torch both release the GIL).
+    It is off by default: on 2 cores, where torch already uses both, it was slower
+    (``benchmarks/RESULTS.md``, "Pipeline overhead"); it can pay where cores are spare.
     """
     sources = list(sources)
     total = len(sources)
@@ -160,50 +186,68 @@ def embed_images(
     if cache is not None:
         vectors.update(cache.get_many(encoder.model_id, "image", set(hashes.values())))
 
-    pending = [i for i in hashes if hashes[i] not in vectors]
+    # one decode per distinct content: copies take the first one's vector or refusal
+    first_of: dict[str, int] = {}
+    for index, content_hash in hashes.items():
+        if content_hash not in vectors:
+            first_of.setdefault(content_hash, index)
+    pending = sorted(first_of.values())
+    batches = [
+        [(i, sources[i][0], sources[i][1]) for i in pending[start : start + batch_size]]
+        for start in range(0, len(pending), batch_size)
+    ]
     done = total - len(pending)
     if progress is not None:
         progress(done, total)
     encoded = 0
-    for start in range(0, len(pending), batch_size):
-        batch = []
-        for index in pending[start : start + batch_size]:
-            name, source = sources[index]
-            if hashes[index] in vectors:
-                continue  # a duplicate of an item already encoded in this run
-            try:
-                item = (
-                    decode_image(source, name)
-                    if isinstance(source, bytes)
-                    else load_image_file(source, name)
-                )
-            except ImageRejected as error:
-                reasons[index] = str(error)
-                continue
-            notes[index] = item.note
-            batch.append((index, item))
-        if batch:
-            fresh = encoder.encode_images([item.image for _, item in batch], batch_size=batch_size)
-            new = {item.sha256: row for (_, item), row in zip(batch, fresh, strict=True)}
-            vectors.update(new)
-            encoded += len(batch)
-            if cache is not None:
-                cache.put_many(encoder.model_id, "image", new)
-        done += len(pending[start : start + batch_size])
-        if progress is not None:
-            progress(done, total)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        prepare = (
+            (lambda batch: pool.submit(_prepare_batch, encoder, batch))
+            if prefetch
+            else (lambda batch: _Done(_prepare_batch(encoder, batch)))
+        )
+        upcoming = prepare(batches[0]) if batches else None
+        for number, batch in enumerate(batches):
+            kept, refusals, pixels = upcoming.result()
+            upcoming = prepare(batches[number + 1]) if number + 1 < len(batches) else None
+            reasons.update(refusals)
+            if kept:
+                fresh = encoder.encode_pixels(pixels)
+                new = {h: row for (_, h, _), row in zip(kept, fresh, strict=True)}
+                notes.update({index: note for index, _, note in kept})
+                vectors.update(new)
+                encoded += len(kept)
+                if cache is not None:
+                    cache.put_many(encoder.model_id, "image", new)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+    for index, content_hash in hashes.items():
+        first = first_of.get(content_hash, index)
+        if content_hash not in vectors and first in reasons:
+            reasons[index] = reasons[first]
 
     result = _empty(encoder)
-    kept = [i for i in range(total) if i not in reasons and hashes.get(i) in vectors]
-    result.names = [sources[i][0] for i in kept]
-    result.kinds = ["image"] * len(kept)
-    result.hashes = [hashes[i] for i in kept]
-    result.notes = [notes.get(i, "") for i in kept]
-    if kept:
-        result.vectors = np.stack([vectors[hashes[i]] for i in kept]).astype(np.float32)
+    kept_rows = [i for i in range(total) if i not in reasons and hashes.get(i) in vectors]
+    result.names = [sources[i][0] for i in kept_rows]
+    result.kinds = ["image"] * len(kept_rows)
+    result.hashes = [hashes[i] for i in kept_rows]
+    result.notes = [notes.get(i, "") for i in kept_rows]
+    if kept_rows:
+        result.vectors = np.stack([vectors[hashes[i]] for i in kept_rows]).astype(np.float32)
     result.rejected = [(sources[i][0], reasons[i]) for i in sorted(reasons)]
     result.encoded = encoded
     return result
+
+
+class _Done:
+    """A finished result with a future's ``result()``: the no-prefetch path."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self):
+        return self.value
 
 
 def embed_paths(

@@ -29,6 +29,13 @@ from pathlib import Path
 import open_clip
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The project's own architectures (assets/models/configs/*.json) join open_clip's registry,
+# so they load through exactly the same code as ViT-B-32.
+_CONFIGS = PROJECT_ROOT / "assets" / "models" / "configs"
+if _CONFIGS.is_dir():
+    open_clip.add_model_config(_CONFIGS)
+
 MODELS_DIR = PROJECT_ROOT / "assets" / "models"
 POCKET_DIR = MODELS_DIR / "pocket"
 

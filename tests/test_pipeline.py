@@ -6,6 +6,7 @@ import multiprocessing
 from pathlib import Path
 
 import numpy as np
+import pytest
 from make_corpus import EXPECTED
 
 from core.cache import EmbeddingCache
@@ -23,9 +24,9 @@ class CountingEncoder:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def encode_images(self, images, **kwargs):
-        self.images += len(images)
-        return self.inner.encode_images(images, **kwargs)
+    def encode_pixels(self, pixels):
+        self.images += len(pixels)
+        return self.inner.encode_pixels(pixels)
 
     def encode_texts(self, texts, **kwargs):
         self.texts += len(texts)
@@ -69,14 +70,21 @@ def test_cache_is_per_model(tiny_encoder, tmp_path):
     assert cache.get_many("model-a", "text", ["abc"])["abc"].tolist() == [1, 1, 1, 1]
 
 
-def test_damaged_cache_entry_is_re_encoded(tiny_encoder, tmp_path):
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: b"\x93NUMPY garbage", lambda data: data[:-10], lambda data: data[:64]],
+    ids=["garbage", "truncated-data", "truncated-header"],
+)
+def test_damaged_cache_entry_is_re_encoded(tiny_encoder, tmp_path, damage):
     cache = EmbeddingCache(tmp_path)
     counting = CountingEncoder(tiny_encoder)
-    embed_texts(["joy"], counting, cache=cache)
+    first = embed_texts(["joy"], counting, cache=cache)
     for entry in tmp_path.rglob("*.npy"):
-        entry.write_bytes(b"\x93NUMPY garbage")
+        entry.write_bytes(damage(entry.read_bytes()))
     again = embed_texts(["joy"], counting, cache=cache)
     assert counting.texts == 2 and again.encoded == 1
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+    assert embed_texts(["joy"], counting, cache=cache).encoded == 0  # the entry was rewritten
 
 
 def _write_many(args):
@@ -137,3 +145,23 @@ def test_joining_sets_of_different_models_is_refused(tiny_encoder):
     other = EmbeddingSet("another-model", vectors=np.zeros((0, 64), np.float32))
     with pytest.raises(ValueError, match="different models"):
         embed_texts(["x"], tiny_encoder) + other
+
+
+def test_prefetching_pipeline_gives_the_same_result(tiny_encoder, corpus, tmp_path):
+    import shutil
+
+    folder = tmp_path / "pictures"
+    shutil.copytree(next(iter(corpus.values())).parent, folder)
+    # copies of a good and of a bad file: each copy gets the first one's vector or reason
+    shutil.copy(folder / "red.png", folder / "red_copy.png")
+    shutil.copy(folder / "truncated.png", folder / "truncated_copy.png")
+    plain = embed_paths([folder], tiny_encoder, batch_size=4)
+    fetched = embed_paths([folder], tiny_encoder, batch_size=4, prefetch=True)
+    assert fetched.names == plain.names and fetched.rejected == plain.rejected
+    np.testing.assert_array_equal(fetched.vectors, plain.vectors)
+    refused = dict(plain.rejected)
+    assert refused[str(folder / "truncated_copy.png")] == refused[str(folder / "truncated.png")]
+    row = {name: i for i, name in enumerate(plain.names)}
+    copy, original = row[str(folder / "red_copy.png")], row[str(folder / "red.png")]
+    np.testing.assert_array_equal(plain.vectors[copy], plain.vectors[original])
+    assert plain.encoded == len(plain) - 1  # the copy was not encoded twice
