@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.frame import render_frame
 from ui.i18n import t
+from ui.state import start_umap_warm_up
 
 pages = [
     st.Page("pages/home.py", title=t("home"), icon="🏠", default=True, url_path="home"),
@@ -16,3 +17,4 @@ pages = [
 navigation = st.navigation(pages)
 render_frame()
 navigation.run()
+start_umap_warm_up()  # after the page is drawn: UMAP's first click then finds it compiled

@@ -136,6 +136,22 @@ def map_quality(original: np.ndarray, embedded: np.ndarray, n_neighbors: int = 1
     }
 
 
+def warm_up_umap(seed: int = 0) -> float:
+    """Import UMAP and fit it once on a little random data; returns the seconds taken.
+
+    UMAP's first fit in a process waits for numba to compile its functions (about ten
+    seconds on two cores; ``benchmarks/RESULTS.md``). Run in a background thread before
+    anyone asks for UMAP, this moves that wait off the user's first click; the exact
+    nearest-neighbour path it compiles is the one UMAP takes below 4,096 points.
+    """
+    started = time.perf_counter()
+    import umap
+
+    points = np.random.default_rng(seed).normal(size=(200, 16))
+    umap.UMAP(n_neighbors=12, n_components=2, random_state=seed, n_jobs=1).fit(points)
+    return time.perf_counter() - started
+
+
 @dataclass
 class _Fitted:
     estimator: object

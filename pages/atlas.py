@@ -8,7 +8,7 @@ from core.projection import METHOD_LABELS, METHODS
 from ui.frame import ensure_app_frame
 from ui.i18n import t
 from ui.sidebar import context
-from ui.state import atlas_for
+from ui.state import atlas_for, start_umap_warm_up
 from ui.widgets import show_item, texts_box
 
 ensure_app_frame()
@@ -95,3 +95,5 @@ with st.expander(t("compare_methods")):
             for name, a in maps.items()
         }
         st.plotly_chart(method_grid(panels), key="compare_plot")
+
+start_umap_warm_up()  # also when this page ran alone (see ui.frame)

@@ -11,6 +11,7 @@ from core.teaching import neighbours, reconstruction, short_circuits, toy_manifo
 from ui.frame import ensure_app_frame
 from ui.i18n import t, translated
 from ui.sidebar import context
+from ui.state import wait_for_umap
 
 ensure_app_frame()
 
@@ -88,6 +89,8 @@ with st.expander(t("compare_methods")):
     if st.button(t("run_comparison"), key="learn_compare"):
         panels, bar = {}, st.progress(0.0)
         for index, method in enumerate(METHODS):
+            if method == "umap":
+                wait_for_umap()
             try:
                 projector = Projector(method=method, n_neighbors=max(k, 10)).fit(points)
             except ValueError as error:

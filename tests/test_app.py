@@ -189,3 +189,36 @@ def test_a_collection_of_two_pictures_gets_sentences_not_errors(
     if page == "pages/learn.py":
         at.radio(key="learn_data").set_value("embeddings").run()
         assert not at.exception
+
+
+def test_a_rerun_reads_no_folder_file_again(corpus, tmp_path, monkeypatch):
+    import shutil
+
+    for name in ("red.png", "photo.jpg", "sky.webp", "cmyk.jpg", "greyscale.bmp"):
+        shutil.copy(corpus[name], tmp_path / name)
+    monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(tmp_path))
+    reads = []
+    original = Path.read_bytes
+
+    def counting(self):
+        if self.parent == tmp_path:
+            reads.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    at = open_page("pages/atlas.py", source="folder")
+    assert not at.exception and sorted(reads) == sorted(p.name for p in tmp_path.iterdir())
+    reads.clear()
+    at.slider(key="k").set_value(3).run()
+    assert not at.exception and reads == []  # same listing: nothing copied again
+    shutil.copy(corpus["photo.jpg"], tmp_path / "photo_2.jpg")
+    at.slider(key="k").set_value(4).run()
+    assert not at.exception and "photo_2.jpg" in reads
+
+
+def test_umap_waits_for_its_warm_up_and_draws():
+    at = open_page("pages/atlas.py")
+    at.selectbox(key="method").set_value("umap").run()
+    assert not at.exception
+    assert at.get("plotly_chart")
+    assert not at.error

@@ -142,3 +142,12 @@ def test_non_finite_vectors_are_refused():
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         Projector().fit(bad)
+
+
+def test_umap_warm_up_compiles_then_fits():
+    from core.projection import warm_up_umap
+
+    assert warm_up_umap() > 0
+    rng = np.random.default_rng(1)
+    coords = Projector(method="umap", n_neighbors=5).fit_transform(rng.normal(size=(40, 8)))
+    assert coords.shape == (40, 2) and np.isfinite(coords).all()

@@ -92,6 +92,10 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "在 CLIP 空间里文字和图片各占一个锥形区域；把两者各自减去均值后，文字才会落在相似的图片之间。",
     ),
     "fitting_map": ("Drawing the map…", "正在绘制地图…"),
+    "umap_preparing": (
+        "Preparing UMAP: its code is compiled once per server start (about 10 s)…",
+        "正在准备 UMAP：每次启动服务器时需编译一次代码（约 10 秒）……",
+    ),
     "map_failed": ("The map could not be drawn:", "无法绘制地图："),
     "trustworthiness": ("Trustworthiness", "可信度"),
     "knn_kept": ("Neighbours kept", "近邻保持率"),

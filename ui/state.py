@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,9 @@ from core.images import (
     iter_files,
     thumbnail_png,
 )
+from core.projection import warm_up_umap
 from core.registry import PROJECT_ROOT
+from ui.i18n import t
 
 GALLERY_IMAGES = PROJECT_ROOT / "assets" / "gallery" / "images"
 MAX_UPLOAD_FILES = 500
@@ -108,46 +111,66 @@ def _upload_sources(files) -> tuple[list[tuple[str, bytes]], list[tuple[str, str
     return sources, refused
 
 
-def _session_collection(model_name: str, slot: str, sources, label: str) -> Collection:
-    """One collection per slot and session, rebuilt only when the content changes."""
-    digest = hashlib.sha256(
-        b"".join(hashlib.sha256(data).digest() for _, data in sources)
-    ).hexdigest()
-    key = f"{slot}:{model_name}:{digest}"
+def _session_collection(model_name: str, slot: str, signature: str, read, label: str):
+    """One collection per slot and session, rebuilt only when ``signature`` changes.
+
+    ``read()`` gives ``(sources, refused)`` and runs only then: a rerun with the same
+    uploads or the same folder copies and hashes no picture bytes again. Returns the
+    collection (None when nothing could be read) and the refusals.
+    """
+    key = f"{slot}:{model_name}:{signature}"
     store = st.session_state.setdefault(f"{slot}_collection", {})
     if key not in store:
         store.clear()  # the previous set of this slot is released
-        store[key] = _collect(get_encoder(model_name), sources, label)
-    return store[key]
+        sources, refused = read()
+        collection = _collect(get_encoder(model_name), sources, label) if sources else None
+        store[key] = (collection, refused)
+    collection, refused = store[key]
+    return collection, refused + (collection.embeddings.rejected if collection else [])
 
 
 def upload_collection(model_name: str, files) -> tuple[Collection | None, list[tuple[str, str]]]:
     """Embed uploaded pictures and zips (kept per session); returns the collection and refusals."""
     if not files:
         return None, []
-    sources, refused = _upload_sources(files)
-    if not sources:
-        return None, refused
-    collection = _session_collection(
-        model_name, "uploads", sources, "Embedding uploads / 正在编码上传"
+    # Streamlit gives every uploaded file its own id: no need to read the bytes to know
+    signature = hashlib.sha256(
+        "\n".join(f"{f.file_id}:{f.name}:{f.size}" for f in files).encode()
+    ).hexdigest()
+    return _session_collection(
+        model_name,
+        "uploads",
+        signature,
+        lambda: _upload_sources(files),
+        "Embedding uploads / 正在编码上传",
     )
-    return collection, refused + collection.embeddings.rejected
 
 
 def folder_collection(model_name: str, root: str, relative: str):
-    """Embed the pictures of an allowed server folder; refusals explain anything skipped."""
+    """Embed the pictures of an allowed server folder; refusals explain anything skipped.
+
+    The folder is listed on every rerun (names, sizes, modification times), but its files
+    are read only when that listing changed.
+    """
     folder = resolve_folder(Path(root), relative)
-    files, refused = list_files(folder, Path(root))
-    sources = []
-    for path in files:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            refused.append((path.name, "over the size limit for one picture"))
-        else:
-            sources.append((str(path.relative_to(folder)), path.read_bytes()))
-    if not sources:
-        return None, refused
-    collection = _session_collection(model_name, "folder", sources, "Embedding / 正在编码")
-    return collection, refused + collection.embeddings.rejected
+    files, listing_refused = list_files(folder, Path(root))
+    stats = [(str(path.relative_to(folder)), path.stat()) for path in files]
+    signature = hashlib.sha256(
+        "\n".join(f"{name}:{st_.st_size}:{st_.st_mtime_ns}" for name, st_ in stats).encode()
+    ).hexdigest()
+
+    def read():
+        sources, refused = [], list(listing_refused)
+        for (name, status), path in zip(stats, files, strict=True):
+            if status.st_size > MAX_FILE_BYTES:
+                refused.append((path.name, "over the size limit for one picture"))
+            else:
+                sources.append((name, path.read_bytes()))
+        return sources, refused
+
+    return _session_collection(
+        model_name, "folder", f"{folder}:{signature}", read, "Embedding / 正在编码"
+    )
 
 
 def merge(collections: list[Collection]) -> Collection:
@@ -176,6 +199,28 @@ def cached_label_vectors(model_name: str, label_set_key: str, _label_set: LabelS
 @st.cache_resource(show_spinner=False, max_entries=16)
 def cached_prompt_center(model_name: str, label_set_key: str, _label_set: LabelSet) -> np.ndarray:
     return prompt_bank_center(get_encoder(model_name), _label_set)
+
+
+@st.cache_resource(show_spinner=False)
+def _umap_warm_up() -> Future:
+    """Compile UMAP's code in a background thread, once per server process."""
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="umap-warm-up")
+    future = worker.submit(warm_up_umap)
+    worker.shutdown(wait=False)
+    return future
+
+
+def start_umap_warm_up() -> None:
+    """Begin the warm-up (idempotent); pages call it after they are drawn."""
+    _umap_warm_up()
+
+
+def wait_for_umap() -> None:
+    """Before a UMAP fit: if the warm-up has not finished, wait for it with a message."""
+    future = _umap_warm_up()
+    if not future.done():
+        with st.spinner(t("umap_preparing")):
+            future.exception()  # waits; a failed warm-up shows up in the real fit instead
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
@@ -218,6 +263,8 @@ def atlas_for(
     center: bool = True,
 ) -> Atlas:
     """The (cached) atlas of the sidebar's collection and labels with these settings."""
+    if method == "umap":
+        wait_for_umap()
     return cached_atlas(
         ctx.model_name,
         ctx.collection.key,
