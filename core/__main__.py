@@ -64,7 +64,7 @@ def command_embed(args: argparse.Namespace) -> int:
     if not args.paths and not args.texts:
         print("Nothing to embed: give image files or folders, or --texts.", file=sys.stderr)
         return EXIT_BAD_REQUEST
-    encoder = load_encoder(args.model, allow_download=args.allow_download)
+    encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
     cache = None if args.no_cache else EmbeddingCache(args.cache_dir)
     result = embed_paths(
         args.paths,
@@ -133,7 +133,7 @@ def _embed_request(args: argparse.Namespace, paths, texts):
     from core.encoders import load_encoder
 
     label_set = load_label_set(args.labels)
-    encoder = load_encoder(args.model, allow_download=args.allow_download)
+    encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
     cache = EmbeddingCache(args.cache_dir)
     result = embed_paths(paths, encoder, cache=cache, progress=_progress_printer("images"))
     result = result + embed_texts(texts, encoder, cache=cache)
@@ -181,6 +181,7 @@ def command_atlas(args: argparse.Namespace) -> int:
         n_neighbors=args.k,
         reg=args.reg,
         center=not args.no_center,
+        landmarks=args.landmarks,
     )
     for notice in atlas.projector.notices_:
         print(f"note: {notice}", file=sys.stderr)
@@ -222,7 +223,7 @@ def command_transfer(args: argparse.Namespace) -> int:
     from core.transfer import centre_images, grade_colours, place_text, reinhard_transfer
 
     label_set = load_label_set(args.labels)
-    encoder = load_encoder(args.model, allow_download=args.allow_download)
+    encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
     cache = EmbeddingCache(args.cache_dir)
     text = embed_texts([args.text], encoder, cache=cache)
     if not len(text):
@@ -314,6 +315,29 @@ def command_eval_pocket(args: argparse.Namespace) -> int:
     return 0
 
 
+def landmarks_option(value: str) -> int | str | None:
+    if value in ("auto", "none"):
+        return None if value == "none" else value
+    try:
+        count = int(value)
+    except ValueError:
+        message = f"expected a number, 'auto' or 'none', got {value!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if count < 5:
+        raise argparse.ArgumentTypeError(f"expected at least 5 landmarks, got {count}")
+    return count
+
+
+def speedup_option(sub) -> None:
+    sub.add_argument(
+        "--speedup",
+        default="auto",
+        choices=("auto", "fp32", "channels_last", "bf16", "int8", "compile", "onnx"),
+        help="CPU inference variant (default auto: bf16 where the CPU has it, else fp32; "
+        "see benchmarks/RESULTS.md)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core", description="Emotion Atlas: embeddings, emotions and maps."
@@ -336,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument(
         "--allow-download", action="store_true", help="fetch missing pretrained weights"
     )
+    speedup_option(embed)
     embed.set_defaults(run=command_embed)
 
     download = commands.add_parser("download", help="fetch a pretrained model's weights")
@@ -347,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--labels", default="ekman7", help="ekman7, mikels8 or a JSON file")
         sub.add_argument("--cache-dir", default=None, help="embedding cache folder")
         sub.add_argument("--allow-download", action="store_true")
+        speedup_option(sub)
 
     emotions = commands.add_parser("emotions", help="zero-shot emotions of images or texts")
     emotions.add_argument("--images", nargs="+", default=[], metavar="PATH")
@@ -365,6 +391,13 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument("--k", type=int, default=12, help="neighbours (LLE, UMAP)")
     atlas.add_argument("--reg", type=float, default=1e-3, help="LLE regularisation")
     atlas.add_argument("--no-center", action="store_true", help="keep the modality gap")
+    atlas.add_argument(
+        "--landmarks",
+        default="auto",
+        type=landmarks_option,
+        help="fit LLE on this many points and place the rest: a number, 'none', or 'auto' "
+        "(the default: only for large collections)",
+    )
     atlas.add_argument("--out", default="atlas.html")
     common(atlas)
     atlas.set_defaults(run=command_atlas)
@@ -392,11 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from core.registry import ModelUnavailableError
+    from core.speedups import SpeedupUnavailable
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, ModelUnavailableError, OSError) as error:
+    except (ValueError, ModelUnavailableError, SpeedupUnavailable, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_REQUEST
     except KeyboardInterrupt:

@@ -250,8 +250,8 @@ def load_encoder(
         what is missing and how to get it.
 
     ``speedup`` picks a CPU inference variant (:mod:`core.speedups`): ``"auto"`` takes the
-    measured default for this CPU (overridable with ``$EMOTION_ATLAS_SPEEDUP``), ``"fp32"``
-    the model as it is.
+    measured default for this model and CPU (overridable with ``$EMOTION_ATLAS_SPEEDUP``),
+    ``"fp32"`` the model as it is.
     """
     spec = resolve_model(name) if isinstance(name, str) else name
     availability = check_availability(spec)
@@ -281,7 +281,7 @@ def load_encoder(
     encoder = ClipEncoder(model_id, model, preprocess, tokenizer, spec=spec, device=device)
     from core.speedups import resolve_speedup, with_speedup
 
-    return with_speedup(encoder, resolve_speedup(speedup, device))
+    return with_speedup(encoder, resolve_speedup(speedup, device, spec.name))
 
 
 def _build_from_arch(spec: ModelSpec, checkpoint: Path | None, device: str):
