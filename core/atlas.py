@@ -57,6 +57,7 @@ def build_atlas(
     center: bool = True,
     random_state: int = 0,
     labels: np.ndarray | None = None,
+    landmarks: int | str | None = "auto",
 ) -> Atlas:
     """Score emotions and fit one joint map of all items (texts and images).
 
@@ -64,7 +65,9 @@ def build_atlas(
     the pictures they resemble instead of on an island of their own (the modality gap).
 
     ``labels`` are the label set's prompt vectors when the caller has them already
-    (embedding the prompts costs more than fitting a small map).
+    (embedding the prompts costs more than fitting a small map). ``landmarks`` goes to
+    :class:`~core.projection.Projector`: by default large collections are mapped through
+    landmarks (see :data:`~core.projection.AUTO_LANDMARKS`).
 
     Raises
     ------
@@ -81,6 +84,7 @@ def build_atlas(
         n_components=n_components,
         n_neighbors=n_neighbors,
         reg=reg,
+        landmarks=landmarks,
         random_state=random_state,
     ).fit(mapped)
     quality = map_quality(mapped, projector.embedding_)

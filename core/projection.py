@@ -37,6 +37,22 @@ METHOD_LABELS = {
 }
 CAN_TRANSFORM = {*LLE_METHODS, "umap", "pca"}
 DENSE_LIMIT = 4000  # the dense eigensolver is O(n^3) time and O(n^2) memory
+# landmarks="auto": above these sizes fit this many points and place the rest. From
+# benchmarks/RESULTS.md: full standard LLE took 15 s at 10k and 62 s at 20k points, 5,000
+# landmarks 11 s at 100k with equal or better trustworthiness; Hessian LLE and LTSA fail
+# in ARPACK from 5,000 points and fall back to the dense solver, which stops at DENSE_LIMIT.
+AUTO_LANDMARKS = {
+    "lle": (5000, 5000),
+    "lle-modified": (5000, 5000),
+    "lle-hessian": (DENSE_LIMIT, 2000),
+    "lle-ltsa": (DENSE_LIMIT, 2000),
+}
+
+
+def auto_landmarks(method: str, n_samples: int) -> int | None:
+    """How many landmarks ``landmarks="auto"`` fits for ``method`` on ``n_samples`` points."""
+    above, size = AUTO_LANDMARKS.get(method, (None, None))
+    return size if above is not None and n_samples > above else None
 
 
 def check_params(method: str, n_samples: int, n_components: int, n_neighbors: int) -> None:
@@ -127,12 +143,27 @@ def knn_preservation(original: np.ndarray, embedded: np.ndarray, n_neighbors: in
     return float(np.mean(shared) / k)
 
 
-def map_quality(original: np.ndarray, embedded: np.ndarray, n_neighbors: int = 10) -> dict:
-    """Trustworthiness and k-NN preservation of a map (both in [0, 1], higher is better)."""
+QUALITY_SAMPLE = 3000  # trustworthiness needs all pairwise distances: O(n^2) memory
+
+
+def map_quality(
+    original: np.ndarray, embedded: np.ndarray, n_neighbors: int = 10, seed: int = 0
+) -> dict:
+    """Trustworthiness and k-NN preservation of a map (both in [0, 1], higher is better).
+
+    Above :data:`QUALITY_SAMPLE` points both are measured on a seeded random sample of that
+    many (neighbours within the sample): at 20,000 points the full distance matrices alone
+    would take 6 GB. ``"sampled"`` gives the number of points measured.
+    """
+    rows = np.arange(len(original))
+    if len(rows) > QUALITY_SAMPLE:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, QUALITY_SAMPLE, replace=False))
+    original, embedded = original[rows], embedded[rows]
     k = max(1, min(n_neighbors, (len(original) - 1) // 2 - 1))
     return {
         "trustworthiness": float(trustworthiness(original, embedded, n_neighbors=k)),
         "knn_preservation": knn_preservation(original, embedded, k),
+        "sampled": len(rows),
     }
 
 
@@ -140,15 +171,24 @@ def warm_up_umap(seed: int = 0) -> float:
     """Import UMAP and fit it once on a little random data; returns the seconds taken.
 
     UMAP's first fit in a process waits for numba to compile its functions (about ten
-    seconds on two cores; ``benchmarks/RESULTS.md``). Run in a background thread before
-    anyone asks for UMAP, this moves that wait off the user's first click; the exact
-    nearest-neighbour path it compiles is the one UMAP takes below 4,096 points.
+    seconds on two cores, half a minute more from 4,096 points up, where it switches to
+    pynndescent's approximate neighbours; ``benchmarks/RESULTS.md``). Run in a background
+    thread before anyone asks for UMAP, this moves that wait off the user's first click.
+    Both neighbour paths are compiled, and ``transform`` (landmark maps) too.
     """
     started = time.perf_counter()
     import umap
 
-    points = np.random.default_rng(seed).normal(size=(200, 16))
-    umap.UMAP(n_neighbors=12, n_components=2, random_state=seed, n_jobs=1).fit(points)
+    points = np.random.default_rng(seed).normal(size=(300, 16))
+    for approximate in (False, True):
+        fitted = umap.UMAP(
+            n_neighbors=12,
+            n_components=2,
+            random_state=seed,
+            n_jobs=1,
+            force_approximation_algorithm=approximate,
+        ).fit(points)
+    fitted.transform(points[:20])
     return time.perf_counter() - started
 
 
@@ -174,10 +214,11 @@ class Projector:
         LLE regularisation of the local Gram matrices.
     perplexity : float
         t-SNE perplexity; lowered to (n_samples - 1) / 3 for small collections.
-    landmarks : int or None
+    landmarks : int, "auto" or None
         Fit on at most this many points (a seeded random subset) and place the rest with
-        ``transform``: how large collections stay fast. Methods without ``transform``
-        ignore it.
+        ``transform``: how large collections stay fast. ``"auto"`` does so only for the
+        LLE variants above the sizes in :data:`AUTO_LANDMARKS`. Methods without
+        ``transform`` ignore it.
     random_state : int
         Fixes every random choice.
 
@@ -197,7 +238,7 @@ class Projector:
         n_neighbors: int = 12,
         reg: float = 1e-3,
         perplexity: float = 30.0,
-        landmarks: int | None = None,
+        landmarks: int | str | None = None,
         random_state: int = 0,
     ) -> None:
         self.method = method
@@ -251,15 +292,20 @@ class Projector:
         return self._fitted.estimator.transform(np.asarray(vectors, dtype=np.float64))
 
     def _landmark_rows(self, n_unique: int) -> np.ndarray:
-        if not self.landmarks or self.landmarks >= n_unique or self.method not in CAN_TRANSFORM:
+        count = self.landmarks
+        if count == "auto":
+            count = auto_landmarks(self.method, n_unique)
+        elif count is not None and not isinstance(count, (int, np.integer)):
+            raise ValueError(f"Expected landmarks to be a number or 'auto', got {count!r}.")
+        if not count or count >= n_unique or self.method not in CAN_TRANSFORM:
             return np.arange(n_unique)
-        check_params(self.method, self.landmarks, self.n_components, self.n_neighbors)
+        check_params(self.method, count, self.n_components, self.n_neighbors)
         rng = np.random.default_rng(self.random_state)
         self.notices_.append(
-            f"Fitted on {self.landmarks} landmarks; the other {n_unique - self.landmarks} "
+            f"Fitted on {count:,} landmarks; the other {n_unique - count:,} "
             "points were placed with transform."
         )
-        return np.sort(rng.choice(n_unique, size=self.landmarks, replace=False))
+        return np.sort(rng.choice(n_unique, size=count, replace=False))
 
     def _make_estimator(self, n_samples: int, eigen_solver: str = "auto"):
         if self.method in LLE_METHODS:

@@ -151,3 +151,26 @@ def test_umap_warm_up_compiles_then_fits():
     rng = np.random.default_rng(1)
     coords = Projector(method="umap", n_neighbors=5).fit_transform(rng.normal(size=(40, 8)))
     assert coords.shape == (40, 2) and np.isfinite(coords).all()
+
+
+@pytest.mark.parametrize(("method", "n"), [("lle-ltsa", 4200), ("lle", 5200)])
+def test_auto_landmarks_keep_large_maps_feasible(method, n):
+    from core.projection import auto_landmarks
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(12, 24))
+    vectors = centres[rng.integers(0, 12, n)] + 0.3 * rng.normal(size=(n, 24))
+    projector = Projector(method=method, n_neighbors=12, landmarks="auto").fit(vectors)
+    assert projector.embedding_.shape == (n, 2) and np.isfinite(projector.embedding_).all()
+    assert any(f"{auto_landmarks(method, n):,} landmarks" in x for x in projector.notices_)
+    assert auto_landmarks(method, 1000) is None and auto_landmarks("tsne", 10**6) is None
+    with pytest.raises(ValueError, match="a number or 'auto'"):
+        Projector(method=method, landmarks="many").fit(vectors[:50])
+
+
+def test_quality_of_a_large_map_is_measured_on_a_sample():
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(5000, 8))
+    quality = map_quality(vectors, vectors[:, :2])
+    assert quality["sampled"] == 3000 and 0.5 < quality["trustworthiness"] <= 1
+    assert map_quality(vectors[:300], vectors[:300, :2])["sampled"] == 300
