@@ -65,6 +65,7 @@ def server(tmp_path_factory):
         yield f"http://127.0.0.1:{port}", started
     finally:
         process.terminate()
+        # a server that will not stop (a non-daemon background thread) fails the run here
         process.wait(timeout=30)
 
 

@@ -93,8 +93,9 @@ _PAIRS: dict[str, tuple[str, str]] = {
     ),
     "fitting_map": ("Drawing the map…", "正在绘制地图…"),
     "umap_preparing": (
-        "Preparing UMAP: its code is compiled once per server start (about 10 s)…",
-        "正在准备 UMAP：每次启动服务器时需编译一次代码（约 10 秒）……",
+        "Preparing UMAP: its code is compiled once after each server start, in the "
+        "background; the map follows as soon as that ends…",
+        "正在准备 UMAP：每次启动服务器后会在后台编译一次代码，完成后立即绘制地图……",
     ),
     "map_failed": ("The map could not be drawn:", "无法绘制地图："),
     "trustworthiness": ("Trustworthiness", "可信度"),
