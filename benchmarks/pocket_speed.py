@@ -1,6 +1,6 @@
 """Encoding speed of a model on this CPU: images/s and texts/s at a given batch size.
 
-    python benchmarks/pocket_speed.py [--model pocket] [--batch 64] [--repeats 5]
+    python benchmarks/pocket_speed.py [--model pocket] [--batch 64] [--repeats 5] [--speedup fp32]
 
 Images are the bundled gallery (decoded once, then preprocessed and encoded each run, as
 ``encode_images`` does); texts are the pocket evaluation sentences, English and Chinese.
@@ -49,9 +49,10 @@ def main() -> None:
     parser.add_argument("--model", default="pocket")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--speedup", default="fp32", help="CPU variant (core.speedups)")
     args = parser.parse_args()
 
-    encoder = load_encoder(args.model)
+    encoder = load_encoder(args.model, speedup=args.speedup)
     gallery = PROJECT_ROOT / "assets" / "gallery" / "images"
     pictures = [load_image_file(p).image for p in iter_files([gallery])]
     texts = [row["text"] for row in load_sentences()]

@@ -126,8 +126,7 @@ def _content_hash(source: Path | bytes) -> str:
     size = source.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ImageRejected(
-            f"the file is {size / 1e6:.1f} MB, "
-            f"over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
+            f"the file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
         )
     return file_sha256(source)
 
