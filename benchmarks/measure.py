@@ -70,10 +70,6 @@ def peak_memory_mb() -> float:
     return _status_kib("VmHWM") / 1024
 
 
-def current_memory_mb() -> float:
-    return _status_kib("VmRSS") / 1024
-
-
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -33,7 +33,6 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 import numpy as np  # noqa: E402
 from measure import (  # noqa: E402
     Timing,
-    current_memory_mb,
     machine_lines,
     peak_memory_mb,
     reset_peak_memory,
@@ -41,7 +40,6 @@ from measure import (  # noqa: E402
 )
 
 SECTIONS = ("encoding", "pipeline", "speedups", "cache", "projection", "umap", "app")
-GALLERY = ROOT / "assets" / "gallery" / "images"
 VIT = "ViT-B-32@random"
 
 
@@ -78,13 +76,6 @@ class Report:
 # --- data -------------------------------------------------------------------------------
 
 
-def gallery_pictures(count: int | None = None):
-    from core.images import iter_files, load_image_file
-
-    paths = list(iter_files([GALLERY]))[:count]
-    return [load_image_file(path).image for path in paths]
-
-
 def sentences(count: int | None = None) -> list[str]:
     from core.pocket.evaluate import load_sentences
 
@@ -93,7 +84,7 @@ def sentences(count: int | None = None) -> list[str]:
 
 def write_files(folder: Path, count: int) -> list[Path]:
     """``count`` distinct picture files: the gallery's, then freshly rendered PNGs."""
-    from scaling_data import rendered_pictures
+    from scaling_data import GALLERY, rendered_pictures
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -110,6 +101,8 @@ def write_files(folder: Path, count: int) -> list[Path]:
 
 
 def bench_encoding(report: Report, models: list[str], repeats: int) -> None:
+    from scaling_data import gallery_pictures
+
     from core.encoders import load_encoder
 
     pictures, texts = gallery_pictures(), sentences()
@@ -208,6 +201,7 @@ def bench_speedups(
     report: Report, models: list[str], variants: tuple[str, ...], repeats: int
 ) -> None:
     import torch
+    from scaling_data import gallery_pictures
 
     from core.encoders import load_encoder
     from core.speedups import with_speedup
@@ -355,18 +349,13 @@ def bench_cache(report: Report, models: list[str], files: int, repeats: int) -> 
 
 
 def fit_case(vectors: np.ndarray, method: str, n: int, repeats: int, landmarks=None) -> dict:
-    """Fit ``repeats`` maps of the first ``n`` vectors: seconds, peak memory, notices."""
+    """Fit ``repeats`` maps of the first ``n`` vectors: seconds, peak memory, the map."""
     vectors = vectors[:n].astype(np.float64)
-    started = time.perf_counter()
-    if method == "umap":
-        import umap  # noqa: F401  (timed: part of UMAP's cold start)
-    imported = time.perf_counter() - started
     from core.projection import Projector, warm_up_umap
 
     if method == "umap":
         warm_up_umap()  # the table shows warm fits; the cold start is measured on its own
     seconds, peaks = [], []
-    baseline = current_memory_mb()
     for _ in range(repeats):
         reset_peak_memory()
         started = time.perf_counter()
@@ -375,10 +364,7 @@ def fit_case(vectors: np.ndarray, method: str, n: int, repeats: int, landmarks=N
         peaks.append(peak_memory_mb())
     return {
         "seconds": seconds,
-        "import_seconds": imported,
         "peak_mb": max(peaks),
-        "baseline_mb": baseline,
-        "notices": projector.notices_,
         "coords": projector.embedding_.astype(np.float32),
     }
 

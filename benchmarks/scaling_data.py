@@ -23,6 +23,11 @@ from core.registry import PROJECT_ROOT
 GALLERY = PROJECT_ROOT / "assets" / "gallery" / "images"
 
 
+def gallery_pictures(count: int | None = None) -> list:
+    """The bundled gallery's pictures, decoded (the first ``count``)."""
+    return [load_image_file(path).image for path in list(iter_files([GALLERY]))[:count]]
+
+
 def rendered_pictures(count: int, seed: int = 0):
     """``count`` new pictures: two emoji renders for every mood scene, all seeded."""
     rng = random.Random(seed)
@@ -44,7 +49,7 @@ def scaling_vectors(
     for path in stored:
         if int(path.stem.rsplit("-", 1)[1]) >= count:
             return np.load(path, allow_pickle=False)[:count]
-    gallery = [load_image_file(path).image for path in iter_files([GALLERY])][:count]
+    gallery = gallery_pictures(count)
     parts = [encoder.encode_images(gallery, batch_size=64)]
     made = len(gallery)
     batch = []

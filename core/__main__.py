@@ -329,12 +329,14 @@ def landmarks_option(value: str) -> int | str | None:
 
 
 def speedup_option(sub) -> None:
+    from core.speedups import VARIANTS
+
     sub.add_argument(
         "--speedup",
         default="auto",
-        choices=("auto", "fp32", "channels_last", "bf16", "int8", "compile", "onnx"),
-        help="CPU inference variant (default auto: bf16 where the CPU has it, else fp32; "
-        "see benchmarks/RESULTS.md)",
+        choices=("auto", *VARIANTS),
+        help="CPU inference variant (default auto: the measured best for the model, bf16 for "
+        "pocket where the CPU has it, else fp32; see benchmarks/RESULTS.md)",
     )
 
 

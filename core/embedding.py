@@ -151,6 +151,22 @@ def _prepare_batch(encoder: ClipEncoder, batch: list[tuple[int, str, Path | byte
     return [row[:3] for row in kept], refusals, pixels
 
 
+def _prepared(encoder: ClipEncoder, batches: list, prefetch: bool):
+    """Prepared batches in order; with ``prefetch`` the next one is decoded in a worker
+    thread while the caller encodes the current one."""
+    if not prefetch:
+        for batch in batches:
+            yield _prepare_batch(encoder, batch)
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = pool.submit(_prepare_batch, encoder, batches[0]) if batches else None
+        for number in range(len(batches)):
+            ready = upcoming.result()
+            if number + 1 < len(batches):
+                upcoming = pool.submit(_prepare_batch, encoder, batches[number + 1])
+            yield ready
+
+
 def embed_images(
     sources: Iterable[ImageSource],
     encoder: ClipEncoder,
@@ -199,28 +215,21 @@ def embed_images(
     if progress is not None:
         progress(done, total)
     encoded = 0
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        prepare = (
-            (lambda batch: pool.submit(_prepare_batch, encoder, batch))
-            if prefetch
-            else (lambda batch: _Done(_prepare_batch(encoder, batch)))
-        )
-        upcoming = prepare(batches[0]) if batches else None
-        for number, batch in enumerate(batches):
-            kept, refusals, pixels = upcoming.result()
-            upcoming = prepare(batches[number + 1]) if number + 1 < len(batches) else None
-            reasons.update(refusals)
-            if kept:
-                fresh = encoder.encode_pixels(pixels)
-                new = {h: row for (_, h, _), row in zip(kept, fresh, strict=True)}
-                notes.update({index: note for index, _, note in kept})
-                vectors.update(new)
-                encoded += len(kept)
-                if cache is not None:
-                    cache.put_many(encoder.model_id, "image", new)
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
+    for batch, (kept, refusals, pixels) in zip(
+        batches, _prepared(encoder, batches, prefetch), strict=True
+    ):
+        reasons.update(refusals)
+        if kept:
+            fresh = encoder.encode_pixels(pixels)
+            new = {h: row for (_, h, _), row in zip(kept, fresh, strict=True)}
+            notes.update({index: note for index, _, note in kept})
+            vectors.update(new)
+            encoded += len(kept)
+            if cache is not None:
+                cache.put_many(encoder.model_id, "image", new)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
     for index, content_hash in hashes.items():
         first = first_of.get(content_hash, index)
         if content_hash not in vectors and first in reasons:
@@ -237,16 +246,6 @@ def embed_images(
     result.rejected = [(sources[i][0], reasons[i]) for i in sorted(reasons)]
     result.encoded = encoded
     return result
-
-
-class _Done:
-    """A finished result with a future's ``result()``: the no-prefetch path."""
-
-    def __init__(self, value) -> None:
-        self.value = value
-
-    def result(self):
-        return self.value
 
 
 def embed_paths(

@@ -60,7 +60,7 @@ def cpu_has_bf16() -> bool:
 
 
 def resolve_speedup(choice: str, device: str = "cpu", preset: str | None = None) -> str:
-    """The variant ``"auto"`` stands for for ``preset`` here; other names are checked.
+    """What ``"auto"`` means for ``preset`` on ``device``; other names are checked.
 
     ``$EMOTION_ATLAS_SPEEDUP`` overrides ``"auto"`` (for instance ``fp32`` to switch the
     default off, or ``int8`` for ViT models).
@@ -77,10 +77,6 @@ def resolve_speedup(choice: str, device: str = "cpu", preset: str | None = None)
 
 class SpeedupUnavailable(RuntimeError):
     """The variant cannot run here (a missing package, an export failure); says why."""
-
-
-def _default_image(encoder: ClipEncoder):
-    return lambda pixels: encoder.model.encode_image(pixels)
 
 
 def _autocast(forward, dtype: torch.dtype):
@@ -181,7 +177,7 @@ def with_speedup(encoder: ClipEncoder, variant: str) -> ClipEncoder:
         raise ValueError(f"The speed-ups are CPU variants; this model is on {encoder.device}.")
     if variant == "bf16":
         parts = {
-            "image_forward": _autocast(_default_image(encoder), torch.bfloat16),
+            "image_forward": _autocast(encoder.model.encode_image, torch.bfloat16),
             "text_forward": _autocast(encoder.encode_tokens, torch.bfloat16),
         }
     else:
