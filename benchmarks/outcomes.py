@@ -2,9 +2,9 @@
 
     python benchmarks/outcomes.py [--images 20] [--steps 40] [--json]
 
-1. Placement: each labelled sentence (assets/pocket_eval/sentences.csv) is written as a
-   barycentric mix of its k nearest gallery images; is the top label of the transferred
-   emotion distribution the sentence's label?
+1. Placement: each labelled sentence (assets/pocket_eval/sentences.csv and implied.csv) is
+   placed among the gallery by core.transfer.transfer_view; is the top label of the
+   transferred emotion distribution the sentence's label?
 2. Pixel transfer: for ``--images`` gallery pictures × every Ekman-7 target, the mean Emo-S
    and CLIP-I of the colour grade and of the Reinhard transfer (references: the k gallery
    pictures most likely to show the target).
@@ -28,35 +28,21 @@ from sklearn.datasets import make_s_curve  # noqa: E402
 
 from core.atlas import emotion_probabilities  # noqa: E402
 from core.embedding import embed_paths  # noqa: E402
-from core.emotions import EKMAN7, prompt_bank_center  # noqa: E402
+from core.emotions import EKMAN7  # noqa: E402
 from core.encoders import load_encoder  # noqa: E402
 from core.images import load_image_file  # noqa: E402
-from core.pocket.evaluate import load_sentences  # noqa: E402
+from core.pocket.evaluate import IMPLIED, SENTENCES, load_sentences, placement  # noqa: E402
 from core.projection import LLE_METHODS, METHODS, Projector, map_quality  # noqa: E402
 from core.registry import PROJECT_ROOT  # noqa: E402
-from core.transfer import grade_colours, place_text, reinhard_transfer  # noqa: E402
+from core.transfer import grade_colours, reinhard_transfer  # noqa: E402
 
 GALLERY = PROJECT_ROOT / "assets" / "gallery" / "images"
 
 
-def placement_agreement(encoder, gallery, gallery_probs, k: int) -> dict:
-    rows = load_sentences()
-    vectors = encoder.encode_texts([row["text"] for row in rows])
-    centre = prompt_bank_center(encoder, EKMAN7)
-    hits = {"en": [], "zh": []}
-    for row, vector in zip(rows, vectors, strict=True):
-        placement = place_text(
-            vector, gallery.vectors, text_center=centre, k=k, image_emotions=gallery_probs
-        )
-        top = EKMAN7.labels[int(placement.emotion.argmax())]
-        hits[row["language"]].append(top == row["emotion"])
-    return {
-        "all": round(float(np.mean(hits["en"] + hits["zh"])), 4),
-        "en": round(float(np.mean(hits["en"])), 4),
-        "zh": round(float(np.mean(hits["zh"])), 4),
-        "count": len(rows),
-        "k": k,
-    }
+def placement_agreement(encoder, k: int) -> dict:
+    """The pocket evaluation's placement figure (one implementation: core.pocket.evaluate)."""
+    sets = {"explicit": load_sentences(SENTENCES), "implied": load_sentences(IMPLIED)}
+    return placement(encoder, sets, k=k)
 
 
 def pixel_transfer(encoder, gallery, labels, gallery_probs, n_images: int, steps: int) -> dict:
@@ -122,9 +108,7 @@ def main() -> None:
     report = {
         "model": encoder.model_id,
         "gallery_images": len(gallery),
-        "placement_top_label_agreement": placement_agreement(
-            encoder, gallery, gallery_probs, args.k
-        ),
+        "placement_top_label_agreement": placement_agreement(encoder, args.k),
         "pixel_transfer": pixel_transfer(
             encoder, gallery, labels, gallery_probs, args.images, args.steps
         ),

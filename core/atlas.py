@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.embedding import EmbeddingSet
-from core.emotions import LabelSet, label_vectors, top_labels, zero_shot
+from core.emotions import LabelSet, label_vectors, prompt_bank_center, top_labels, zero_shot
 from core.encoders import ClipEncoder
 from core.projection import Projector, center_modalities, map_quality, modality_gap
 
@@ -58,11 +58,17 @@ def build_atlas(
     random_state: int = 0,
     labels: np.ndarray | None = None,
     landmarks: int | str | None = "auto",
+    text_center: np.ndarray | None = None,
 ) -> Atlas:
     """Score emotions and fit one joint map of all items (texts and images).
 
     With ``center`` each modality is centred on its own mean first, so texts land among
     the pictures they resemble instead of on an island of their own (the modality gap).
+
+    Texts are centred on ``text_center``, the label set's prompt-bank centre by default
+    (:func:`core.emotions.prompt_bank_center`), the same centre placement uses, so that a
+    sentence lands where :func:`core.transfer.transfer_view` puts it however many
+    sentences there are.
 
     ``labels`` are the label set's prompt vectors when the caller has them already
     (embedding the prompts costs more than fitting a small map). ``landmarks`` goes to
@@ -78,7 +84,13 @@ def build_atlas(
     if labels is None:
         labels = label_vectors(encoder, label_set)
     probabilities = zero_shot(vectors, labels, encoder.logit_scale)
-    mapped = center_modalities(vectors, embeddings.kinds) if center else vectors
+    mapped = vectors
+    if center:
+        has_text = "text" in set(embeddings.kinds)
+        if has_text and text_center is None:
+            text_center = prompt_bank_center(encoder, label_set)
+        centres = {"text": text_center} if has_text else {}
+        mapped = center_modalities(vectors, embeddings.kinds, centres)
     projector = Projector(
         method=method,
         n_components=n_components,

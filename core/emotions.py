@@ -79,7 +79,44 @@ MIKELS8 = LabelSet(
     },
 )
 
-LABEL_SETS = {EKMAN7.name: EKMAN7, MIKELS8.name: MIKELS8}
+# Parrott's (2001) six primary emotions. Love is the one Ekman's set lacks, and the product's
+# own first example ("我爱你") is about it.
+PARROTT6 = LabelSet(
+    name="parrott6",
+    phrases={
+        "love": ("loving", "love", "affection", "爱", "深爱"),
+        "joy": ("happy", "joy", "delighted", "开心", "喜悦"),
+        "surprise": ("surprised", "surprise", "amazed", "惊讶", "吃惊"),
+        "anger": ("angry", "anger", "furious", "生气", "愤怒"),
+        "sadness": ("sad", "sadness", "heartbroken", "难过", "悲伤"),
+        "fear": ("afraid", "fear", "scared", "害怕", "恐惧"),
+    },
+    names={
+        "love": ("love", "爱"),
+        "joy": ("joy", "喜悦"),
+        "surprise": ("surprise", "惊讶"),
+        "anger": ("anger", "愤怒"),
+        "sadness": ("sadness", "悲伤"),
+        "fear": ("fear", "恐惧"),
+    },
+)
+
+LABEL_SETS = {EKMAN7.name: EKMAN7, MIKELS8.name: MIKELS8, PARROTT6.name: PARROTT6}
+
+# How the eight emotions the pocket model learns (Ekman's seven and love) read in each
+# built-in set that lacks one of them: love is a kind of joy for Ekman; in Parrott's tree
+# disgust sits under anger, and neutral has no place (None: not scored).
+LABEL_MAPS = {
+    "ekman7": {"love": "joy"},
+    "parrott6": {"disgust": "anger", "neutral": None},
+}
+
+
+def label_in_set(emotion: str, label_set: str) -> str | None:
+    """``emotion`` (one of the pocket model's eight) as a label of ``label_set``."""
+    return LABEL_MAPS.get(label_set, {}).get(emotion, emotion)
+
+
 MAX_CUSTOM_LABELS = 40
 MAX_PHRASES = 20
 

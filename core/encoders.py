@@ -24,6 +24,7 @@ from PIL import Image
 
 from core.registry import (
     HF_CONFIG_FILE,
+    LIT_CONFIG_FILE,
     ModelSpec,
     ModelUnavailableError,
     check_availability,
@@ -216,6 +217,11 @@ def _can_trim_padding(model: torch.nn.Module, tokenizer) -> bool:
     )
 
 
+def is_lit_folder(folder: Path | None) -> bool:
+    """Whether ``folder`` holds a LiT pocket model (:mod:`core.pocket.lit`)."""
+    return folder is not None and (folder / LIT_CONFIG_FILE).is_file()
+
+
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -263,6 +269,20 @@ def load_encoder(
     if device == "cpu":
         configure_cpu_threads()
 
+    if spec.source in {"bundled", "local-dir"} and is_lit_folder(spec.path):
+        from core.pocket.lit import load_lit  # the LiT pocket model: frozen sentence encoder
+
+        encoder = load_lit(spec.path, name=spec.name, device=device)
+        encoder.spec = spec
+    else:
+        encoder = _load_open_clip(spec, availability, device)
+    from core.speedups import resolve_speedup, with_speedup
+
+    return with_speedup(encoder, resolve_speedup(speedup, device, spec.name))
+
+
+def _load_open_clip(spec: ModelSpec, availability, device: str) -> ClipEncoder:
+    """Every model that is not a LiT pocket folder loads through open_clip's own code."""
     if spec.source in {"bundled", "local-dir", "hf-hub"}:
         arch = spec.arch
         if spec.source == "hf-hub":
@@ -278,10 +298,7 @@ def load_encoder(
         if spec.source == "file":
             model_id = f"{spec.arch}@{file_sha256(availability.checkpoint)[:16]}"
     model.eval()
-    encoder = ClipEncoder(model_id, model, preprocess, tokenizer, spec=spec, device=device)
-    from core.speedups import resolve_speedup, with_speedup
-
-    return with_speedup(encoder, resolve_speedup(speedup, device, spec.name))
+    return ClipEncoder(model_id, model, preprocess, tokenizer, spec=spec, device=device)
 
 
 def _build_from_arch(spec: ModelSpec, checkpoint: Path | None, device: str):

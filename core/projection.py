@@ -107,19 +107,24 @@ def deduplicate(vectors: np.ndarray, decimals: int = 6) -> tuple[np.ndarray, np.
     return vectors[first[order]], rank[inverse.reshape(-1)]
 
 
-def center_modalities(vectors: np.ndarray, kinds) -> np.ndarray:
-    """Subtract each modality's mean vector and renormalise (closes CLIP's modality gap).
+def center_modalities(vectors: np.ndarray, kinds, centers: dict | None = None) -> np.ndarray:
+    """Subtract each modality's centre and renormalise (closes CLIP's modality gap).
 
     Parameters
     ----------
     vectors : ndarray of shape (n_items, dim)
     kinds : sequence of str, e.g. "image"/"text", one per row.
+    centers : dict of kind -> ndarray of shape (dim,), optional
+        Fixed centres for some kinds; the others are centred on their own mean. Texts need
+        one: a single sentence centred on its own mean becomes the zero vector.
     """
     kinds = np.asarray(kinds)
+    centers = centers or {}
     centred = vectors.astype(np.float32).copy()
     for kind in np.unique(kinds):
         rows = kinds == kind
-        centred[rows] -= centred[rows].mean(axis=0)
+        centre = centers.get(str(kind))
+        centred[rows] -= centred[rows].mean(axis=0) if centre is None else centre
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
     return centred / np.maximum(norms, 1e-12)
 

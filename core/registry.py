@@ -250,8 +250,55 @@ def check_availability(spec: ModelSpec) -> Availability:
     return _hub_availability(spec)
 
 
+LIT_CONFIG_FILE = "pocket_config.json"  # a LiT pocket folder (core.pocket.lit)
+
+
+def _lit_availability(spec: ModelSpec, folder: Path) -> Availability:
+    """A LiT pocket folder: its weights, and which of its text towers imports here."""
+    import json
+
+    from core.pocket.towers import TOWERS, TowerUnavailable, choose_tower
+
+    status = "bundled" if spec.source == "bundled" else "local"
+    weights = folder / "pocket_model.safetensors"
+    try:
+        towers = tuple(json.loads((folder / LIT_CONFIG_FILE).read_text("utf-8"))["towers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return Availability("missing", f"{LIT_CONFIG_FILE} of {spec.name} cannot be read.")
+    if not weights.is_file():
+        return Availability("missing", f"{spec.name} has no weights (pocket_model.safetensors).")
+    try:
+        tower = TOWERS[choose_tower(towers)]
+    except TowerUnavailable as error:
+        return Availability("missing", str(error))
+    return Availability(
+        status,
+        f"Text tower: {tower.title} ({tower.package}, {tower.licence}).",
+        checkpoint=weights,
+    )
+
+
+def text_tower_of(spec: ModelSpec) -> str | None:
+    """The text tower a LiT pocket model would use here (``"use"``, ``"e5"``), else None."""
+    folder = spec.path if spec.source in {"bundled", "local-dir"} else None
+    if folder is None or not (folder / LIT_CONFIG_FILE).is_file():
+        return None
+    import json
+
+    from core.pocket.towers import TowerUnavailable, choose_tower
+
+    try:
+        return choose_tower(
+            tuple(json.loads((folder / LIT_CONFIG_FILE).read_text("utf-8"))["towers"])
+        )
+    except (OSError, ValueError, KeyError, TypeError, TowerUnavailable):
+        return None
+
+
 def _local_dir_availability(spec: ModelSpec) -> Availability:
     folder = spec.path or Path()
+    if (folder / LIT_CONFIG_FILE).is_file():
+        return _lit_availability(spec, folder)
     config = folder / HF_CONFIG_FILE
     weights = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
     status = "bundled" if spec.source == "bundled" else "local"

@@ -189,6 +189,115 @@ def steer(
     return steps
 
 
+# --- one view of a sentence's transfer ---------------------------------------------------
+
+
+def fit_image_map(
+    image_vectors: np.ndarray, *, k: int = 8, reg: float = 1e-3, n_components: int = 2
+):
+    """The images' own LLE map: standard LLE of the centred images (the space placement
+    uses), with the same k and reg as the placement, so that a placed text's position is
+    exactly the map's out-of-sample ``transform``."""
+    from core.projection import Projector
+
+    return Projector(method="lle", n_components=n_components, n_neighbors=k, reg=reg).fit(
+        centre_images(image_vectors)
+    )
+
+
+@dataclass
+class TransferView:
+    """Everything the Transfer page, the Atlas star, ``python -m core place`` and the
+    benchmarks show of one text among a collection's images, from one computation.
+
+    Attributes
+    ----------
+    text_probs : ndarray of shape (n_labels,), the text's own zero-shot emotions
+    image_probs : ndarray of shape (n_images, n_labels), the images' zero-shot emotions
+    placement : Placement, with ``position`` on :attr:`coords` and the borrowed ``emotion``
+    image_map : fitted Projector of the centred images (see :func:`fit_image_map`)
+    coords : ndarray of shape (n_images, n_components), the images' map
+    """
+
+    text_probs: np.ndarray
+    image_probs: np.ndarray
+    placement: Placement
+    image_map: object
+    coords: np.ndarray
+    image_mean: np.ndarray
+
+    def steering(
+        self,
+        row: int,
+        target_index: int,
+        image_vectors: np.ndarray,
+        label_vectors: np.ndarray,
+        logit_scale: float,
+    ) -> list[SteeringStep]:
+        """The steering path of image ``row`` towards label ``target_index`` on this map."""
+        source_index = int(self.image_probs[row].argmax())
+        return steer(
+            image_vectors[row],
+            label_vectors[source_index],
+            label_vectors[target_index],
+            image_vectors,
+            label_vectors=label_vectors,
+            target_index=target_index,
+            logit_scale=logit_scale,
+            place=lambda v: self.image_map.transform(unit(v - self.image_mean)),
+        )
+
+
+def transfer_view(
+    text_vector: np.ndarray,
+    image_vectors: np.ndarray,
+    *,
+    label_vectors: np.ndarray,
+    logit_scale: float,
+    text_center: np.ndarray,
+    k: int = 8,
+    reg: float = 1e-3,
+    image_map=None,
+) -> TransferView:
+    """Place one text among images and return every figure's numbers (see TransferView).
+
+    ``text_center`` is the centre of a fixed bank of texts (the label set's prompts,
+    :func:`core.emotions.prompt_bank_center`), never the mean of the texts at hand: one
+    sentence centred on its own mean would become the zero vector. ``image_map`` is a map
+    from :func:`fit_image_map` with the same ``k`` and ``reg`` (fitted here when omitted).
+
+    Raises
+    ------
+    ValueError
+        If k is not below the number of images, or the map was fitted with another k.
+    """
+    if image_map is None:
+        image_map = fit_image_map(image_vectors, k=k, reg=reg)
+    elif (image_map.n_neighbors, image_map.reg) != (k, reg):
+        raise ValueError(
+            f"The image map was fitted with k = {image_map.n_neighbors}, reg = {image_map.reg}; "
+            f"placement asked for k = {k}, reg = {reg}."
+        )
+    image_probs = zero_shot(image_vectors, label_vectors, logit_scale)
+    placement = place_text(
+        text_vector,
+        image_vectors,
+        text_center=text_center,
+        k=k,
+        reg=reg,
+        image_coords=image_map.embedding_,
+        image_emotions=image_probs,
+    )
+    return TransferView(
+        text_probs=zero_shot(text_vector[None], label_vectors, logit_scale)[0],
+        image_probs=image_probs,
+        placement=placement,
+        image_map=image_map,
+        coords=image_map.embedding_,
+        image_mean=image_vectors.mean(axis=0),
+    )
+
+
 # --- pixel transfer -----------------------------------------------------------------------
 
 GRADE_PARAMETERS = ("exposure", "contrast", "saturation", "hue", "warmth", "vignette")
@@ -277,6 +386,16 @@ def _to_image(tensor: torch.Tensor) -> Image.Image:
     return Image.fromarray(array.astype(np.uint8), "RGB")
 
 
+def _centre_square(rgb: torch.Tensor) -> torch.Tensor:
+    """The centre square of (n, 3, H, W): what the model's own transform looks at (shortest
+    side, centre crop). Optimising a squashed whole picture would tune a view that the
+    report, which embeds the result through that transform, never measures."""
+    height, width = rgb.shape[-2:]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return rgb[..., top : top + side, left : left + side]
+
+
 def _model_input(encoder: ClipEncoder, rgb: torch.Tensor) -> torch.Tensor:
     """Resize to the model's resolution and normalise, keeping the graph for gradients."""
     from open_clip import get_model_preprocess_cfg
@@ -284,7 +403,7 @@ def _model_input(encoder: ClipEncoder, rgb: torch.Tensor) -> torch.Tensor:
     cfg = get_model_preprocess_cfg(encoder.model)
     size = encoder.image_size
     resized = torch.nn.functional.interpolate(
-        rgb, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+        _centre_square(rgb), size=(size, size), mode="bilinear", align_corners=False, antialias=True
     )
     mean = torch.tensor(cfg["mean"], dtype=rgb.dtype).view(1, 3, 1, 1)
     std = torch.tensor(cfg["std"], dtype=rgb.dtype).view(1, 3, 1, 1)
@@ -313,19 +432,23 @@ def grade_colours(
 ) -> PixelTransfer:
     """Optimise six colour-grade parameters so the picture reads as the target emotion.
 
-    The loss is ``−log p(target) + content_weight · (1 − cos(source, result))``, computed
-    by the frozen image tower at model resolution; the parameters, bounded by ``tanh`` to
-    :data:`GRADE_LIMITS`, are then applied to the full-size picture.
+    The loss is ``−log p(target) + content_weight · (s / 100) · (1 − cos(source, result))``,
+    computed by the frozen image tower at model resolution, where ``s`` is the model's
+    logit scale: the emotion term's gradient grows with ``s``, so the content term is
+    scaled with it (CLIP's s = 100 keeps ``content_weight`` as it is; the pocket model
+    learned s ≈ 20). The parameters, bounded by ``tanh`` to :data:`GRADE_LIMITS`, are then
+    applied to the full-size picture.
     """
     source = _to_tensor(picture)
     small = torch.nn.functional.interpolate(
-        source, size=(encoder.image_size * 2,) * 2, mode="bilinear", antialias=True
+        _centre_square(source), size=(encoder.image_size * 2,) * 2, mode="bilinear", antialias=True
     )
     labels = torch.from_numpy(label_vectors)
     source_vector = torch.from_numpy(_embed(encoder, picture))
     raw = {name: torch.zeros((), requires_grad=True) for name in GRADE_PARAMETERS}
     optimiser = torch.optim.Adam(list(raw.values()), lr=learning_rate)
     limits = {name: torch.tensor(limit) for name, limit in GRADE_LIMITS.items()}
+    content = content_weight * encoder.logit_scale / 100
 
     def bounded():
         return {name: limits[name] * torch.tanh(value) for name, value in raw.items()}
@@ -334,7 +457,7 @@ def grade_colours(
         graded = apply_grade(small, bounded())
         features = encoder.model.encode_image(_model_input(encoder, graded), normalize=True)[0]
         log_probs = torch.log_softmax(encoder.logit_scale * features @ labels.T, dim=0)
-        loss = -log_probs[target_index] + content_weight * (1 - features @ source_vector)
+        loss = -log_probs[target_index] + content * (1 - features @ source_vector)
         gradients = torch.autograd.grad(loss, list(raw.values()))
         for value, gradient in zip(raw.values(), gradients, strict=True):
             value.grad = gradient

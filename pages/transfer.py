@@ -4,14 +4,15 @@ picture re-coloured with that emotion."""
 import numpy as np
 import streamlit as st
 
+from core.emotions import top_labels
 from core.images import ImageRejected
 from core.plots import add_path, atlas_figure, emotion_bars, mood_board
-from core.transfer import grade_colours, place_text, reinhard_transfer, steer, unit
+from core.transfer import grade_colours, reinhard_transfer, transfer_view
 from ui.frame import ensure_app_frame
 from ui.i18n import t, translated
 from ui.sidebar import IMAGE_TYPES, context
 from ui.state import (
-    atlas_for,
+    cached_image_map,
     cached_prompt_center,
     open_upload,
     png_bytes,
@@ -53,11 +54,23 @@ with col_profile:
     st.markdown(f"#### {t('text_profile')}")
     st.plotly_chart(emotion_bars(text_probs, labels, label_names=ctx.label_names), key="text_bars")
 
-centre = cached_prompt_center(ctx.model_name, ctx.label_key, ctx.label_set)
-image_probs = ctx.emotions(images.vectors)
-placement = place_text(
-    text_vector, images.vectors, text_center=centre, k=k, image_emotions=image_probs
+# One core call gives the bars, the mood board, the star on the map and the steering path.
+view = transfer_view(
+    text_vector,
+    images.vectors,
+    label_vectors=label_matrix,
+    logit_scale=ctx.encoder.logit_scale,
+    text_center=cached_prompt_center(ctx.model_name, ctx.label_key, ctx.label_set),
+    k=k,
+    image_map=cached_image_map(ctx.model_name, ctx.collection.key, k, _collection=ctx.collection),
 )
+placement, image_probs = view.placement, view.image_probs
+st.session_state["transfer_view"] = {  # what the page shows, for tests and exports
+    "text": text,
+    "neighbours": [images.names[i] for i in placement.neighbours],
+    "weights": [float(w) for w in placement.weights],
+    "position": [float(v) for v in placement.position],
+}
 with col_board:
     st.markdown(f"#### {t('mood_board')}")
     board = [
@@ -77,8 +90,6 @@ with col_board:
         )
     )
 
-atlas = atlas_for(ctx, (text,), "lle", 2, min(12, len(images) - 1), 1e-3, True)
-
 st.markdown(f"#### {t('steering')}")
 picture_names = [n for n, kind in zip(images.names, images.kinds, strict=True) if kind == "image"]
 col_pick, col_target = st.columns(2)
@@ -95,25 +106,14 @@ with col_target:
     )
 target_index = labels.index(target)
 row = images.names.index(chosen)
-source_index = int(image_probs[row].argmax())
-image_mean = images.vectors.mean(axis=0)
-steps = steer(
-    images.vectors[row],
-    label_matrix[source_index],
-    label_matrix[target_index],
-    images.vectors,
-    label_vectors=label_matrix,
-    target_index=target_index,
-    logit_scale=ctx.encoder.logit_scale,
-    place=lambda v: atlas.projector.transform(unit(v - image_mean)),
-)
+steps = view.steering(row, target_index, images.vectors, label_matrix, ctx.encoder.logit_scale)
 alpha = st.slider("α", 0.0, 1.0, 0.5, 0.1, key="alpha")
 current = min(steps, key=lambda s: abs(s.alpha - alpha))
-path_figure = atlas_figure(
-    atlas.coords,
-    atlas.embeddings.names,
-    atlas.embeddings.kinds,
-    atlas.top,
+path_figure = atlas_figure(  # the images' own map, with the sentence at its placed position
+    np.vstack([view.coords, placement.position[None]]),
+    [*images.names, text],
+    [*images.kinds, "text"],
+    [*top_labels(image_probs, ctx.label_set), labels[int(text_probs.argmax())]],
     label_names=ctx.label_names,
     highlight=placement.neighbours,
     title=t("steering_map"),

@@ -189,6 +189,10 @@ def test_a_collection_of_two_pictures_gets_sentences_not_errors(
     if page == "pages/learn.py":
         at.radio(key="learn_data").set_value("embeddings").run()
         assert not at.exception
+    # a sentence saying what two pictures allow, never an error box or a traceback
+    assert not at.error
+    sentences = [m.value for m in (*at.warning, *at.info)]
+    assert any(len(s.split()) >= 4 for s in sentences), sentences
 
 
 def test_a_rerun_reads_no_folder_file_again(corpus, tmp_path, monkeypatch):

@@ -1,30 +1,52 @@
-"""`python -m core` as a user runs it: real subprocesses, real files, exit codes."""
+"""`python -m core` as a user runs it: real files, exit codes, what it prints.
+
+Commands run in this process through ``core.__main__.main(argv)`` (a torch process per
+command would cost seconds each); one test runs the real ``python -m core`` subprocess.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import TINY
 
+from core.__main__ import main
 from core.embedding import EmbeddingSet
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args, cache=None):
-    env = dict(os.environ, EMOTION_ATLAS_CACHE=str(cache or "/nonexistent-cache"))
-    return subprocess.run(
-        [sys.executable, "-m", "core", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args, cache=None) -> Done:
+    """``python -m core ARGS`` in this process, with its own cache folder."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.environ.get("EMOTION_ATLAS_CACHE")
+    os.environ["EMOTION_ATLAS_CACHE"] = str(cache or "/nonexistent-cache")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as stop:  # argparse's usage errors
+                code = stop.code if isinstance(stop.code, int) else 2
+    finally:
+        if previous is None:
+            os.environ.pop("EMOTION_ATLAS_CACHE", None)
+        else:
+            os.environ["EMOTION_ATLAS_CACHE"] = previous
+    return Done(code, out.getvalue(), err.getvalue())
 
 
 def test_embed_folder_and_texts_writes_npz_and_reports_bad_files(corpus, tmp_path):

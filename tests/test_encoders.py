@@ -164,9 +164,8 @@ def test_missing_pocket_bundle_says_how_to_restore_it(tmp_path, monkeypatch):
     assert "core.pocket.train" in availability.detail
 
 
-@pytest.mark.parametrize("name", [TINY, "pocket"])
-def test_trimmed_text_encoding_equals_open_clip_encode_text(name):
-    encoder = load_encoder(name, speedup="fp32")
+def test_trimmed_text_encoding_equals_open_clip_encode_text():
+    encoder = load_encoder(TINY, speedup="fp32")  # an open_clip text tower (pocket's is LiT)
     texts = ["我爱你", "I love you", "joy " * 30, "航空公司弄丢了我的行李", "a"]
     tokens = encoder.tokenizer(texts)
     with torch.inference_mode():

@@ -34,6 +34,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "label_set": ("Emotion labels", "情绪标签"),
     "labels_ekman7": ("Ekman 7 (basic emotions)", "Ekman 七种基本情绪"),
     "labels_mikels8": ("Mikels 8 (picture emotions)", "Mikels 八种图像情绪"),
+    "labels_parrott6": ("Parrott 6 (with love)", "Parrott 六种主要情绪（含爱）"),
+    "text_tower_in_use": (
+        "Bundled offline model. Sentences are read by {title} ({package}).",
+        "内置离线模型。句子由 {title}（{package}）读取。",
+    ),
     "labels_custom": ("custom (JSON file)", "自定义（JSON 文件）"),
     "custom_labels": ("Label file (JSON)", "标签文件（JSON）"),
     "custom_labels_help": (

@@ -15,7 +15,14 @@ import streamlit as st
 from core.emotions import LabelSet, zero_shot
 from core.encoders import ClipEncoder
 from core.folders import FolderRefused, allowed_roots
-from core.registry import ModelUnavailableError, default_model_name, list_presets
+from core.pocket.towers import TOWERS
+from core.registry import (
+    ModelUnavailableError,
+    default_model_name,
+    list_presets,
+    resolve_model,
+    text_tower_of,
+)
 from ui.i18n import LANGUAGES, current_language, t, translated
 from ui.state import (
     Collection,
@@ -28,6 +35,8 @@ from ui.state import (
     upload_collection,
 )
 
+# Parrott-6 first: it has love, so the product's own example (我爱你) reads as 爱.
+LABEL_CHOICES = ["parrott6", "ekman7", "mikels8", "custom"]
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
 UPLOAD_TYPES = [*IMAGE_TYPES, "zip"]
 
@@ -93,7 +102,12 @@ def render_sidebar() -> None:
         detail = {name: d for name, _, d, _ in rows}[model]
         size = {name: mb for name, _, _, mb in rows}[model]
         if usable[model]:
-            st.caption(detail)
+            tower = text_tower_of(resolve_model(model))
+            if tower:
+                info = TOWERS[tower]
+                st.caption(t("text_tower_in_use").format(title=info.title, package=info.package))
+            else:
+                st.caption(detail)
         else:
             st.warning(t("model_unavailable") + " " + detail)
             if size and st.button(t("download_model").format(size=size), key="download_model"):
@@ -118,9 +132,9 @@ def render_sidebar() -> None:
         )
         st.selectbox(
             t("label_set"),
-            ["ekman7", "mikels8", "custom"],
+            LABEL_CHOICES,
             key="label_choice",
-            format_func=translated("labels", ["ekman7", "mikels8", "custom"]),
+            format_func=translated("labels", LABEL_CHOICES),
         )
         if st.session_state.get("label_choice") == "custom":
             st.file_uploader(
@@ -154,7 +168,8 @@ def context() -> Context | None:
         return None
     try:
         label_set, label_key = label_set_choice(
-            st.session_state.get("label_choice", "ekman7"), st.session_state.get("label_file")
+            st.session_state.get("label_choice", LABEL_CHOICES[0]),
+            st.session_state.get("label_file"),
         )
     except (ValueError, UnicodeDecodeError, json.JSONDecodeError) as error:
         st.error(f"{t('bad_label_file')} {error}")

@@ -279,12 +279,21 @@ def cached_atlas(
         get_encoder(model_name),
         _label_set,
         labels=cached_label_vectors(model_name, label_set_key, _label_set),
+        text_center=cached_prompt_center(model_name, label_set_key, _label_set),
         method=method,
         n_components=dims,
         n_neighbors=k,
         reg=reg,
         center=center,
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def cached_image_map(model_name: str, collection_key: str, k: int, _collection: Collection):
+    """The collection's own LLE map for placement with this k (shared across sessions)."""
+    from core.transfer import fit_image_map
+
+    return fit_image_map(_collection.embeddings.vectors, k=k)
 
 
 def atlas_for(
@@ -317,7 +326,7 @@ def atlas_for(
 def label_set_choice(choice: str, upload) -> tuple[LabelSet, str]:
     """The chosen label set and a cache key for it; a custom JSON upload is parsed here."""
     if choice != "custom" or upload is None:
-        label_set = LABEL_SETS.get(choice, LABEL_SETS["ekman7"])
+        label_set = LABEL_SETS.get(choice, LABEL_SETS["parrott6"])
         return label_set, label_set.name
     import json
 

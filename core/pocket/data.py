@@ -19,17 +19,16 @@ from functools import lru_cache
 import emoji
 from PIL import Image
 
-from core.pocket.lexicon import (
-    EKMAN7,
-    EMOTION_NAMES,
-    EMOTION_WORDS,
-    SCENARIOS,
-    SCENES,
-    WORD_TEMPLATES,
-    face_labels,
-    symbol_labels,
+from core.pocket.lexicon import EMOTION_NAMES, LEARNED, SCENES, face_labels, symbol_labels
+from core.pocket.render import (
+    TRAIN_DESIGNS,
+    TRAIN_STYLE,
+    RenderStyle,
+    glyph,
+    render_emoji,
+    render_scene,
 )
-from core.pocket.render import TRAIN_STYLE, RenderStyle, glyph, render_emoji, render_scene
+from core.pocket.sentences import training_sentences
 
 # Code point blocks the vocabulary draws from: faces, gestures, hearts, animals, plants,
 # food, weather and celebration, where most everyday emotional emoji live.
@@ -117,14 +116,20 @@ def caption_matches(topic: tuple, sample: Sample) -> bool:
     return value == sample.image_scene
 
 
+@lru_cache(maxsize=1)
+def sentence_pool() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The composed training sentences (:mod:`core.pocket.sentences`) by (emotion, language)."""
+    pool: dict[tuple[str, str], list[str]] = {}
+    for sentence in training_sentences():
+        pool.setdefault((sentence.emotion, sentence.language), []).append(sentence.text)
+    return {key: tuple(texts) for key, texts in pool.items()}
+
+
 def emotion_caption(label: str, language: str, rng: random.Random) -> str:
-    """A caption expressing ``label``: a templated emotion word, a situation, or the name."""
-    roll = rng.random()
-    if roll < 0.45:
-        word = rng.choice(EMOTION_WORDS[label][language])
-        return rng.choice(WORD_TEMPLATES[language]).format(word)
-    if roll < 0.9:
-        return rng.choice(SCENARIOS[label][language])
+    """A caption expressing ``label``: a composed sentence (situation, reaction, emotion
+    word in a template), or the emotion's name."""
+    if rng.random() < 0.92:
+        return rng.choice(sentence_pool()[(label, language)])
     english, chinese = EMOTION_NAMES[label]
     return english if language == "en" else chinese
 
@@ -155,7 +160,7 @@ class SampleStream:
         self,
         seed: int = 0,
         *,
-        designs: tuple[str, ...] = ("noto", "symbola"),
+        designs: tuple[str, ...] = TRAIN_DESIGNS,
         entries: tuple[EmojiEntry, ...] | None = None,
         style: RenderStyle = TRAIN_STYLE,
         size: int = 64,
@@ -166,7 +171,7 @@ class SampleStream:
         self.style = style
         self.entries = list(entries if entries is not None else vocabulary())
         self.emotional = {
-            label: [e for e in self.entries if e.emotion == label] for label in EKMAN7
+            label: [e for e in self.entries if e.emotion == label] for label in LEARNED
         }
         self.emotional = {label: group for label, group in self.emotional.items() if group}
 

