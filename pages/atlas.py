@@ -23,11 +23,19 @@ with right:
     texts = texts_box()
     method = st.selectbox(t("method"), METHODS, key="method", format_func=METHOD_LABELS.get)
     dims = st.radio(t("dimensions"), [2, 3], key="dims", horizontal=True)
-    k = st.slider(t("neighbours_k"), 3, 40, 12, key="k", help=t("k_help"))
+    # k adapts to the collection: LLE needs fewer neighbours than there are points
+    n_items = len(ctx.collection.embeddings) + len(texts)
+    k_max = max(3, min(40, n_items - 2))
+    if st.session_state.get("k", 12) > k_max:
+        st.session_state["k"] = k_max
+    k = st.slider(t("neighbours_k"), 3, k_max, min(12, k_max), key="k", help=t("k_help"))
     reg = st.select_slider(t("regularisation"), [1e-4, 1e-3, 1e-2, 1e-1], 1e-3, key="reg")
     center = st.toggle(t("close_gap"), True, key="center", help=t("gap_help"))
 
 with left:
+    if n_items < 5:
+        st.warning(t("atlas_too_few").format(count=len(ctx.collection.embeddings)))
+        st.stop()
     try:
         with st.spinner(t("fitting_map")):
             atlas = atlas_for(ctx, texts, method, dims, k, reg, center)

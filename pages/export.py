@@ -59,7 +59,11 @@ texts = tuple(
     if line.strip()
 )
 method = st.session_state.get("method", "lle")
-k = st.session_state.get("k", 12)
+n_items = len(ctx.collection.embeddings) + len(texts)
+if n_items < 5:
+    st.warning(t("atlas_too_few").format(count=len(ctx.collection.embeddings)))
+    st.stop()
+k = min(st.session_state.get("k", 12), n_items - 2)  # as the Atlas page adapts it
 try:
     atlas = atlas_for(
         ctx,

@@ -130,9 +130,10 @@ def test_server_folder_keeps_good_pictures_and_reports_bad_ones(corpus, monkeypa
     refusals = [c.value for c in at.caption if ":" in c.value]
     assert any("drawing.eps: PostScript/EPS is refused" in text for text in refusals)
     assert at.get("plotly_chart")  # the map of the 12 good pictures and 5 sentences
-    at.slider(key="k").set_value(40).run()
-    assert not at.exception
-    assert any("n_neighbors = 40" in error.value for error in at.error)
+    slider = at.slider(key="k")
+    assert slider.max == 17 - 2  # k adapts to 12 pictures + 5 sentences
+    slider.set_value(slider.max).run()
+    assert not at.exception and not at.error and at.get("plotly_chart")
 
 
 def test_server_folder_outside_the_root_is_refused(corpus, monkeypatch):
@@ -189,10 +190,10 @@ def test_a_collection_of_two_pictures_gets_sentences_not_errors(
     if page == "pages/learn.py":
         at.radio(key="learn_data").set_value("embeddings").run()
         assert not at.exception
-    # a sentence saying what two pictures allow, never an error box or a traceback
+    # what two pictures allow (a map, or a sentence saying why not), never an error box
     assert not at.error
     sentences = [m.value for m in (*at.warning, *at.info)]
-    assert any(len(s.split()) >= 4 for s in sentences), sentences
+    assert any(len(s.split()) >= 4 for s in sentences) or at.get("plotly_chart"), sentences
 
 
 def test_a_rerun_reads_no_folder_file_again(corpus, tmp_path, monkeypatch):

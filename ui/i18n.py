@@ -125,6 +125,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "Stepping through LLE needs at least 5 pictures; this collection has {count}.",
         "逐步演示 LLE 至少需要 5 张图片；当前只有 {count} 张。",
     ),
+    "atlas_too_few": (
+        "A map needs at least 5 pictures and sentences together; add pictures (this "
+        "collection has {count}) or sentences.",
+        "一张地图至少需要 5 个图片和句子；请添加图片（当前只有 {count} 张）或句子。",
+    ),
     "too_few_pictures": (
         "Transfer needs at least 4 pictures; this collection has {count}.",
         "情绪迁移至少需要 4 张图片；当前只有 {count} 张。",
