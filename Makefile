@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test lint
+.PHONY: demo test test-slow lint
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-train.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,5 +19,9 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff format --check .
 	$(PY) -m bandit --quiet --recursive core ui pages app.py --severity-level high
 
+# The everyday suite (a few minutes on 2 cores); the slow cases run in `make test-slow`.
 test: $(VENV)/.installed lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: $(VENV)/.installed
+	$(PY) -m pytest -q -m slow

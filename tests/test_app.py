@@ -221,6 +221,7 @@ def test_a_rerun_reads_no_folder_file_again(corpus, tmp_path, monkeypatch):
     assert not at.exception and "photo_2.jpg" in reads
 
 
+@pytest.mark.slow
 def test_umap_waits_for_its_warm_up_and_draws():
     at = open_page("pages/atlas.py")
     at.selectbox(key="method").set_value("umap").run()

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from measure import peak_memory_mb, reset_peak_memory, time_runs  # noqa: E402
 
 
+@pytest.mark.slow
 def test_quick_run_writes_every_section(tmp_path):
     out = tmp_path / "RESULTS.md"
     done = subprocess.run(
