@@ -217,9 +217,9 @@ def _placed_texts(args: argparse.Namespace, texts: list[str], collection: list[s
     """Embed ``texts`` and ``collection`` and place every text (one core call per text)."""
     from core.cache import EmbeddingCache
     from core.embedding import embed_paths, embed_texts
-    from core.emotions import label_vectors, load_label_set, prompt_bank_center
+    from core.emotions import load_label_set
     from core.encoders import load_encoder
-    from core.transfer import fit_image_map, transfer_view
+    from core.transfer import transfer_views
 
     label_set = load_label_set(args.labels)
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
@@ -231,21 +231,7 @@ def _placed_texts(args: argparse.Namespace, texts: list[str], collection: list[s
             f"--k must be between 1 and the number of pictures - 1 ({len(gallery) - 1}); "
             f"got {args.k}."
         )
-    labels = label_vectors(encoder, label_set)
-    centre = prompt_bank_center(encoder, label_set)
-    image_map = fit_image_map(gallery.vectors, k=args.k)
-    views = [
-        transfer_view(
-            vector,
-            gallery.vectors,
-            label_vectors=labels,
-            logit_scale=encoder.logit_scale,
-            text_center=centre,
-            k=args.k,
-            image_map=image_map,
-        )
-        for vector in embedded.vectors
-    ]
+    labels, views = transfer_views(embedded.vectors, gallery.vectors, encoder, label_set, k=args.k)
     return encoder, label_set, labels, embedded, gallery, views
 
 

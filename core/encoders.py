@@ -24,13 +24,13 @@ from PIL import Image
 
 from core.registry import (
     HF_CONFIG_FILE,
-    LIT_CONFIG_FILE,
     ModelSpec,
     ModelUnavailableError,
     check_availability,
     hf_cache_dir,
     hf_text_tower,
     hub_location,
+    is_lit_folder,
     resolve_model,
 )
 
@@ -215,11 +215,6 @@ def _can_trim_padding(model: torch.nn.Module, tokenizer) -> bool:
         and getattr(model, "attn_mask", None) is not None
         and isinstance(tokenizer, SimpleTokenizer)  # pads with id 0, ends with the top id
     )
-
-
-def is_lit_folder(folder: Path | None) -> bool:
-    """Whether ``folder`` holds a LiT pocket model (:mod:`core.pocket.lit`)."""
-    return folder is not None and (folder / LIT_CONFIG_FILE).is_file()
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

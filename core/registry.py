@@ -251,28 +251,48 @@ def check_availability(spec: ModelSpec) -> Availability:
 
 
 LIT_CONFIG_FILE = "pocket_config.json"  # a LiT pocket folder (core.pocket.lit)
+LIT_WEIGHTS_FILE = "pocket_model.safetensors"
+
+
+def is_lit_folder(folder: Path | None) -> bool:
+    """Whether ``folder`` holds a LiT pocket model (:mod:`core.pocket.lit`)."""
+    return folder is not None and (folder / LIT_CONFIG_FILE).is_file()
+
+
+def _lit_tower(folder: Path) -> str:
+    """The first of the folder's text towers that imports here.
+
+    Raises
+    ------
+    ValueError
+        The config cannot be read.
+    core.pocket.towers.TowerUnavailable
+        None of its towers imports (the message says how to install one).
+    """
+    import json
+
+    from core.pocket.towers import choose_tower
+
+    try:
+        towers = tuple(json.loads((folder / LIT_CONFIG_FILE).read_text("utf-8"))["towers"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{LIT_CONFIG_FILE} in {folder.name} cannot be read.") from error
+    return choose_tower(towers)
 
 
 def _lit_availability(spec: ModelSpec, folder: Path) -> Availability:
     """A LiT pocket folder: its weights, and which of its text towers imports here."""
-    import json
+    from core.pocket.towers import TOWERS, TowerUnavailable
 
-    from core.pocket.towers import TOWERS, TowerUnavailable, choose_tower
-
-    status = "bundled" if spec.source == "bundled" else "local"
-    weights = folder / "pocket_model.safetensors"
-    try:
-        towers = tuple(json.loads((folder / LIT_CONFIG_FILE).read_text("utf-8"))["towers"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return Availability("missing", f"{LIT_CONFIG_FILE} of {spec.name} cannot be read.")
+    weights = folder / LIT_WEIGHTS_FILE
     if not weights.is_file():
-        return Availability("missing", f"{spec.name} has no weights (pocket_model.safetensors).")
+        return Availability("missing", f"{spec.name} has no weights ({LIT_WEIGHTS_FILE}).")
     try:
-        tower = TOWERS[choose_tower(towers)]
-    except TowerUnavailable as error:
+        tower = TOWERS[_lit_tower(folder)]
+    except (ValueError, TowerUnavailable) as error:
         return Availability("missing", str(error))
     return Availability(
-        status,
+        "bundled" if spec.source == "bundled" else "local",
         f"Text tower: {tower.title} ({tower.package}, {tower.licence}).",
         checkpoint=weights,
     )
@@ -280,24 +300,19 @@ def _lit_availability(spec: ModelSpec, folder: Path) -> Availability:
 
 def text_tower_of(spec: ModelSpec) -> str | None:
     """The text tower a LiT pocket model would use here (``"use"``, ``"e5"``), else None."""
-    folder = spec.path if spec.source in {"bundled", "local-dir"} else None
-    if folder is None or not (folder / LIT_CONFIG_FILE).is_file():
+    from core.pocket.towers import TowerUnavailable
+
+    if spec.source not in {"bundled", "local-dir"} or not is_lit_folder(spec.path):
         return None
-    import json
-
-    from core.pocket.towers import TowerUnavailable, choose_tower
-
     try:
-        return choose_tower(
-            tuple(json.loads((folder / LIT_CONFIG_FILE).read_text("utf-8"))["towers"])
-        )
-    except (OSError, ValueError, KeyError, TypeError, TowerUnavailable):
+        return _lit_tower(spec.path)
+    except (ValueError, TowerUnavailable):
         return None
 
 
 def _local_dir_availability(spec: ModelSpec) -> Availability:
     folder = spec.path or Path()
-    if (folder / LIT_CONFIG_FILE).is_file():
+    if is_lit_folder(folder):
         return _lit_availability(spec, folder)
     config = folder / HF_CONFIG_FILE
     weights = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []

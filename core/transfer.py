@@ -298,6 +298,38 @@ def transfer_view(
     )
 
 
+def transfer_views(
+    text_vectors: np.ndarray,
+    image_vectors: np.ndarray,
+    encoder: ClipEncoder,
+    label_set,
+    *,
+    k: int = 8,
+    reg: float = 1e-3,
+) -> tuple[np.ndarray, list[TransferView]]:
+    """(label vectors, one :func:`transfer_view` per text) for many texts at once: the
+    label vectors, the prompt-bank centre and the image map are computed once."""
+    from core.emotions import label_vectors, prompt_bank_center
+
+    labels = label_vectors(encoder, label_set)
+    centre = prompt_bank_center(encoder, label_set)
+    image_map = fit_image_map(image_vectors, k=k, reg=reg)
+    views = [
+        transfer_view(
+            vector,
+            image_vectors,
+            label_vectors=labels,
+            logit_scale=encoder.logit_scale,
+            text_center=centre,
+            k=k,
+            reg=reg,
+            image_map=image_map,
+        )
+        for vector in text_vectors
+    ]
+    return labels, views
+
+
 # --- pixel transfer -----------------------------------------------------------------------
 
 GRADE_PARAMETERS = ("exposure", "contrast", "saturation", "hue", "warmth", "vignette")

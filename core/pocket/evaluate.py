@@ -138,31 +138,21 @@ def placement(encoder: ClipEncoder, sets: dict[str, list[dict]], k: int = 8) -> 
     distribution is compared with the sentence's label.
     """
     from core.embedding import embed_paths
-    from core.emotions import prompt_bank_center
-    from core.transfer import fit_image_map, transfer_view
+    from core.transfer import transfer_views
 
     gallery = embed_paths([GALLERY], encoder)
-    labels = label_vectors(encoder, EKMAN7)
-    centre = prompt_bank_center(encoder, EKMAN7)
-    image_map = fit_image_map(gallery.vectors, k=k)
+    tagged = [(set_name, row) for set_name, rows in sets.items() for row in rows]
+    vectors = encoder.encode_texts([row["text"] for _, row in tagged])
+    _, views = transfer_views(vectors, gallery.vectors, encoder, EKMAN7, k=k)  # one map
+    hits: dict[tuple[str, str], list[bool]] = {}
+    for (set_name, row), view in zip(tagged, views, strict=True):
+        top = EKMAN7.labels[int(view.placement.emotion.argmax())]
+        correct = top == label_in_set(row["emotion"], "ekman7")
+        hits.setdefault((set_name, row["language"]), []).append(correct)
     result = {"gallery_images": len(gallery), "k": k}
-    for set_name, rows in sets.items():
-        vectors = encoder.encode_texts([row["text"] for row in rows])
-        hits: dict[str, list[bool]] = {language: [] for language in LANGUAGES}
-        for row, vector in zip(rows, vectors, strict=True):
-            view = transfer_view(
-                vector,
-                gallery.vectors,
-                label_vectors=labels,
-                logit_scale=encoder.logit_scale,
-                text_center=centre,
-                k=k,
-                image_map=image_map,
-            )
-            top = EKMAN7.labels[int(view.placement.emotion.argmax())]
-            hits[row["language"]].append(top == label_in_set(row["emotion"], "ekman7"))
+    for set_name in sets:
         for language in LANGUAGES:
-            result[f"{set_name}_{language}"] = round(float(np.mean(hits[language])), 4)
+            result[f"{set_name}_{language}"] = round(float(np.mean(hits[(set_name, language)])), 4)
     return result
 
 

@@ -33,9 +33,7 @@ from open_clip.transform import PreprocessCfg, image_transform_v2
 
 from core.encoders import ClipEncoder, ProgressCallback, file_sha256
 from core.pocket.towers import TOWERS, SentenceTower, choose_tower, load_tower
-from core.registry import LIT_CONFIG_FILE
-
-LIT_WEIGHTS_FILE = "pocket_model.safetensors"
+from core.registry import LIT_CONFIG_FILE, LIT_WEIGHTS_FILE
 
 
 class ResidualHead(torch.nn.Module):

@@ -171,7 +171,10 @@ def initial_weights(model: LitModel, folder: Path | None) -> str:
         return "random initialisation"
     lit, first = folder / LIT_WEIGHTS_FILE, folder / "open_clip_model.safetensors"
     if lit.is_file():
-        load_state(model, lit) if _same_heads(model, lit) else _load_visual(model, load_file(lit))
+        if _same_heads(model, lit):
+            load_state(model, lit)
+        else:  # another head design: keep the image tower, train new heads
+            _load_visual(model, load_file(lit))
         return f"{lit}"
     if first.is_file():
         _load_visual(model, load_file(first))
