@@ -27,16 +27,16 @@ from scipy.stats import spearmanr  # noqa: E402
 from sklearn.datasets import make_s_curve  # noqa: E402
 
 from core.atlas import emotion_probabilities  # noqa: E402
+from core.defaults import GALLERY_IMAGES  # noqa: E402
 from core.embedding import embed_paths  # noqa: E402
 from core.emotions import EKMAN7  # noqa: E402
-from core.encoders import load_encoder  # noqa: E402
 from core.images import load_image_file  # noqa: E402
+from core.models import load_encoder  # noqa: E402
 from core.pocket.evaluate import IMPLIED, SENTENCES, load_sentences, placement  # noqa: E402
 from core.projection import LLE_METHODS, METHODS, Projector, map_quality  # noqa: E402
-from core.registry import PROJECT_ROOT  # noqa: E402
-from core.transfer import grade_colours, reinhard_transfer  # noqa: E402
+from core.recolour import grade_colours, reinhard_transfer  # noqa: E402
 
-GALLERY = PROJECT_ROOT / "assets" / "gallery" / "images"
+GALLERY = GALLERY_IMAGES
 
 
 def placement_agreement(encoder, k: int) -> dict:

@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core.encoders import load_encoder  # noqa: E402
+from core.defaults import GALLERY_IMAGES  # noqa: E402
 from core.images import iter_files, load_image_file  # noqa: E402
+from core.models import load_encoder  # noqa: E402
 from core.pocket.evaluate import IMPLIED, SENTENCES, load_sentences  # noqa: E402
-from core.registry import PROJECT_ROOT  # noqa: E402
 
 
 def timed_rate(work, count: int, repeats: int) -> tuple[float, float, float]:
@@ -68,7 +68,7 @@ def main() -> None:
 
     load_seconds, answer_seconds = first_answer_seconds(args.model, args.speedup)
     encoder = load_encoder(args.model, speedup=args.speedup)
-    gallery = PROJECT_ROOT / "assets" / "gallery" / "images"
+    gallery = GALLERY_IMAGES
     pictures = [load_image_file(p).image for p in iter_files([gallery])]
     texts = [row["text"] for path in (SENTENCES, IMPLIED) for row in load_sentences(path)]
     pixels = torch.stack([encoder.preprocess(p) for p in pictures])

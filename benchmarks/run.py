@@ -103,7 +103,7 @@ def write_files(folder: Path, count: int) -> list[Path]:
 def bench_encoding(report: Report, models: list[str], repeats: int) -> None:
     from scaling_data import gallery_pictures
 
-    from core.encoders import load_encoder
+    from core.models import load_encoder
 
     pictures, texts = gallery_pictures(), sentences()
     lines = [
@@ -143,8 +143,8 @@ def bench_pipeline(report: Report, models: list[str], repeats: int, files: int) 
     import torch
 
     from core.embedding import embed_paths
-    from core.encoders import load_encoder
     from core.images import load_image_file
+    from core.models import load_encoder
 
     lines = [
         "End to end: `embed_paths` on a folder of distinct picture files (hash, read, decode, "
@@ -203,7 +203,7 @@ def bench_speedups(
     import torch
     from scaling_data import gallery_pictures
 
-    from core.encoders import load_encoder
+    from core.models import load_encoder
     from core.speedups import with_speedup
 
     lines = [
@@ -302,7 +302,7 @@ def bench_speedups(
 def bench_cache(report: Report, models: list[str], files: int, repeats: int) -> None:
     from core.cache import EmbeddingCache
     from core.embedding import embed_paths
-    from core.encoders import load_encoder
+    from core.models import load_encoder
 
     lines = [
         f"`embed_paths` over the same {files:,} distinct files: *cold* starts from an empty "
@@ -444,7 +444,7 @@ def bench_projection(
 ) -> None:
     from scaling_data import scaling_vectors
 
-    from core.encoders import load_encoder
+    from core.models import load_encoder
 
     encoder = load_encoder("pocket", speedup="fp32")
     largest = max(sizes + big)
@@ -577,7 +577,7 @@ print(json.dumps({{"warm_up": prepared, "first": first - ready, "second": second
 def bench_umap(report: Report, n: int, repeats: int) -> None:
     from scaling_data import scaling_vectors
 
-    from core.encoders import load_encoder
+    from core.models import load_encoder
 
     vectors = scaling_vectors(load_encoder("pocket", speedup="fp32"), n)
     lines = [
@@ -735,7 +735,7 @@ def main() -> None:
         "speedups": lambda: bench_speedups(
             report,
             models,
-            ("fp32", "channels_last", "bf16", "int8") + (() if quick else ("compile", "onnx")),
+            ("fp32", "channels_last", "bf16") + (() if quick else ("compile", "onnx")),
             repeats=3,
         ),
         "cache": lambda: bench_cache(report, models, files=300 if quick else 1000, repeats=3),

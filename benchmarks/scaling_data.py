@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from core.cache import default_cache_dir
+from core.defaults import GALLERY_IMAGES
 from core.encoders import ClipEncoder
 from core.images import iter_files, load_image_file
 from core.pocket.data import vocabulary
 from core.pocket.render import SCENE_IDS, render_emoji, render_scene
-from core.registry import PROJECT_ROOT
 
-GALLERY = PROJECT_ROOT / "assets" / "gallery" / "images"
+GALLERY = GALLERY_IMAGES
 
 
 def gallery_pictures(count: int | None = None) -> list:

@@ -11,10 +11,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+
+from core import defaults
 
 EXIT_NOTHING_EMBEDDED = 1
-GALLERY_IMAGES = Path(__file__).resolve().parent.parent / "assets" / "gallery" / "images"
 EXIT_BAD_REQUEST = 2
 
 
@@ -60,7 +60,8 @@ def command_models(args: argparse.Namespace) -> int:
 def command_embed(args: argparse.Namespace) -> int:
     from core.cache import EmbeddingCache
     from core.embedding import embed_paths, embed_texts
-    from core.encoders import load_encoder
+    from core.export import embeddings_npz, write_file
+    from core.models import load_encoder
 
     if not args.paths and not args.texts:
         print("Nothing to embed: give image files or folders, or --texts.", file=sys.stderr)
@@ -86,13 +87,13 @@ def command_embed(args: argparse.Namespace) -> int:
     if len(result) == 0:
         print(f"Nothing could be embedded: {result.summary()}.", file=sys.stderr)
         return EXIT_NOTHING_EMBEDDED
-    result.save_npz(args.out)
+    write_file(args.out, embeddings_npz(result))
     print(f"{result.summary()} with {encoder.model_id} (dim {encoder.dim}) → {args.out}")
     return 0
 
 
 def command_download(args: argparse.Namespace) -> int:
-    from core.encoders import download_weights
+    from core.models import download_weights
     from core.registry import check_availability, resolve_model
 
     spec = resolve_model(args.model)
@@ -131,7 +132,7 @@ def _embed_request(args: argparse.Namespace, paths, texts):
     from core.cache import EmbeddingCache
     from core.embedding import embed_paths, embed_texts
     from core.emotions import load_label_set
-    from core.encoders import load_encoder
+    from core.models import load_encoder
 
     label_set = load_label_set(args.labels)
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
@@ -169,8 +170,9 @@ def command_emotions(args: argparse.Namespace) -> int:
 
 def command_atlas(args: argparse.Namespace) -> int:
     from core.atlas import build_atlas
+    from core.export import atlas_html, write_file
     from core.images import thumbnail_png
-    from core.plots import atlas_figure, write_standalone_html
+    from core.plots import atlas_figure
 
     label_set, encoder, result = _embed_request(args, args.paths, args.texts)
     atlas = build_atlas(
@@ -195,7 +197,8 @@ def command_atlas(args: argparse.Namespace) -> int:
             )
         }
         thumbnails = [
-            thumbnail_png(pictures[n], 64) if n in pictures else None for n in result.names
+            thumbnail_png(pictures[n], defaults.MAP_THUMBNAIL) if n in pictures else None
+            for n in result.names
         ]
     names = dict(label_set.names)
     figure = atlas_figure(
@@ -207,7 +210,7 @@ def command_atlas(args: argparse.Namespace) -> int:
         thumbnails=thumbnails,
         title=f"Emotion Atlas — {args.method}, k={args.k} ({encoder.model_id})",
     )
-    write_standalone_html(figure, args.out)
+    write_file(args.out, atlas_html(figure, "Emotion Atlas · 情绪地图"))
     quality = ", ".join(f"{k} {v:.3f}" for k, v in atlas.quality.items())
     print(f"{result.summary()}; map: {quality} → {args.out}")
     return 0
@@ -218,7 +221,7 @@ def _placed_texts(args: argparse.Namespace, texts: list[str], collection: list[s
     from core.cache import EmbeddingCache
     from core.embedding import embed_paths, embed_texts
     from core.emotions import load_label_set
-    from core.encoders import load_encoder
+    from core.models import load_encoder
     from core.transfer import transfer_views
 
     label_set = load_label_set(args.labels)
@@ -271,8 +274,9 @@ def command_place(args: argparse.Namespace) -> int:
 
 
 def command_transfer(args: argparse.Namespace) -> int:
+    from core.export import picture_bytes, write_file
     from core.images import load_image_file
-    from core.transfer import grade_colours, reinhard_transfer
+    from core.recolour import grade_colours, reinhard_transfer
 
     encoder, label_set, labels, text, gallery, views = _placed_texts(
         args, [args.text], args.gallery
@@ -292,7 +296,7 @@ def command_transfer(args: argparse.Namespace) -> int:
         )
     else:
         outcome = grade_colours(encoder, picture, labels, target_index, target)
-    outcome.image.save(args.out)
+    write_file(args.out, picture_bytes(outcome.image, str(args.out)))
     placed = placement_record(text.names[0], view, label_set, gallery)
     record = {
         "text": text.names[0],
@@ -322,7 +326,7 @@ def command_transfer(args: argparse.Namespace) -> int:
 
 
 def command_eval_pocket(args: argparse.Namespace) -> int:
-    from core.encoders import load_encoder
+    from core.models import load_encoder
     from core.pocket.evaluate import evaluate, verdicts
 
     metrics = evaluate(load_encoder(args.model), quick=args.quick)
@@ -420,8 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument("--texts", nargs="+", default=[], metavar="TEXT")
     atlas.add_argument("--method", choices=METHODS, default="lle")
     atlas.add_argument("--dims", type=int, choices=(2, 3), default=2)
-    atlas.add_argument("--k", type=int, default=12, help="neighbours (LLE, UMAP)")
-    atlas.add_argument("--reg", type=float, default=1e-3, help="LLE regularisation")
+    atlas.add_argument("--k", type=int, default=defaults.K, help="neighbours (LLE, UMAP)")
+    atlas.add_argument("--reg", type=float, default=defaults.REG, help="LLE regularisation")
     atlas.add_argument("--no-center", action="store_true", help="keep the modality gap")
     atlas.add_argument(
         "--landmarks",
@@ -437,9 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     transfer = commands.add_parser("transfer", help="transfer a text's emotion onto a picture")
     transfer.add_argument("--text", required=True)
     transfer.add_argument("--image", required=True)
-    transfer.add_argument("--gallery", nargs="+", default=[str(GALLERY_IMAGES)])
+    transfer.add_argument("--gallery", nargs="+", default=[str(defaults.GALLERY_IMAGES)])
     transfer.add_argument("--method", choices=("grade", "reinhard"), default="grade")
-    transfer.add_argument("--k", type=int, default=8, help="mood-board size")
+    transfer.add_argument("--k", type=int, default=defaults.BOARD_K, help="mood-board size")
     transfer.add_argument("--out", default="transferred.png")
     transfer.add_argument("--json", action="store_true")
     common(transfer, "parrott6")
@@ -452,11 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
     place.add_argument(
         "--collection",
         nargs="+",
-        default=[str(GALLERY_IMAGES)],
+        default=[str(defaults.GALLERY_IMAGES)],
         metavar="PATH",
         help="image files or folders (default: the bundled gallery)",
     )
-    place.add_argument("--k", type=int, default=8, help="mood-board size (LLE neighbours)")
+    place.add_argument(
+        "--k", type=int, default=defaults.BOARD_K, help="mood-board size (LLE neighbours)"
+    )
     place.add_argument("--json", action="store_true", help="one JSON object per text")
     common(place, "parrott6")
     place.set_defaults(run=command_place)
@@ -477,6 +483,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None):  # a bad output path is refused before any work
+            from core.export import check_writable
+
+            check_writable(args.out)
         return args.run(args)
     except (ValueError, ModelUnavailableError, SpeedupUnavailable, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

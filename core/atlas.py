@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.defaults import REG, K
 from core.embedding import EmbeddingSet
 from core.emotions import LabelSet, label_vectors, prompt_bank_center, top_labels, zero_shot
 from core.encoders import ClipEncoder
@@ -31,10 +32,19 @@ class Atlas:
     quality: dict = field(default_factory=dict)
     gap_before: float = 0.0
     gap_after: float = 0.0
+    mapped: np.ndarray | None = None  # the vectors the map was fitted on (centred or not)
 
     @property
     def top(self) -> list[str]:
         return top_labels(self.probabilities, self.label_set)
+
+    def nearest_images(self, row: int, count: int = 5) -> tuple[list[int], np.ndarray]:
+        """The ``count`` pictures most similar to item ``row`` (cosine), and the cosines."""
+        vectors = self.embeddings.vectors
+        similarity = vectors @ vectors[row]
+        kinds = self.embeddings.kinds
+        order = [i for i in np.argsort(-similarity) if i != row and kinds[i] == "image"][:count]
+        return order, similarity[order]
 
 
 def emotion_probabilities(
@@ -52,8 +62,8 @@ def build_atlas(
     *,
     method: str = "lle",
     n_components: int = 2,
-    n_neighbors: int = 12,
-    reg: float = 1e-3,
+    n_neighbors: int = K,
+    reg: float = REG,
     center: bool = True,
     random_state: int = 0,
     labels: np.ndarray | None = None,
@@ -113,4 +123,5 @@ def build_atlas(
         quality=quality,
         gap_before=modality_gap(vectors, embeddings.kinds),
         gap_after=modality_gap(mapped, embeddings.kinds),
+        mapped=mapped,
     )

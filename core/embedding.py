@@ -25,8 +25,25 @@ from core.images import (
     iter_files,
     load_image_file,
     sha256_bytes,
+    too_large,
+    unreadable,
 )
+from core.messages import Message, define, message_of
 from core.texts import TextRejected, check_text
+
+define(
+    {
+        "embedding.different_models": (
+            "Cannot join embeddings of {first!r} and {second!r}: "
+            "vectors of different models do not share a space."
+        ),
+        "embedding.summary": (
+            "{count} embedded ({images} images, {texts} texts; "
+            "{cached} from cache), {refused} refused"
+        ),
+        "embedding.no_such_path": "no such file or folder",
+    }
+)
 
 ImageSource = tuple[str, "Path | bytes"]
 
@@ -64,8 +81,7 @@ class EmbeddingSet:
     def __add__(self, other: EmbeddingSet) -> EmbeddingSet:
         if self.model_id != other.model_id:
             raise ValueError(
-                f"Cannot join embeddings of {self.model_id!r} and {other.model_id!r}: "
-                "vectors of different models do not share a space."
+                Message("embedding.different_models", first=self.model_id, second=other.model_id)
             )
         parts = [v for v in (self.vectors, other.vectors) if v.size]
         return EmbeddingSet(
@@ -81,18 +97,25 @@ class EmbeddingSet:
 
     def summary(self) -> str:
         """One line for a person: how many embedded, from cache, refused."""
-        images = self.kinds.count("image")
-        texts = self.kinds.count("text")
-        return (
-            f"{len(self)} embedded ({images} images, {texts} texts; "
-            f"{len(self) - self.encoded} from cache), {len(self.rejected)} refused"
+        return Message(
+            "embedding.summary",
+            count=len(self),
+            images=self.kinds.count("image"),
+            texts=self.kinds.count("text"),
+            cached=len(self) - self.encoded,
+            refused=len(self.rejected),
         )
 
-    def save_npz(self, path: str | os.PathLike) -> None:
-        """Write a plain ``.npz`` (string arrays, no pickles): loads with allow_pickle=False."""
+    def save_npz(self, path, extra: dict[str, np.ndarray] | None = None) -> None:
+        """Write a plain ``.npz`` (string arrays, no pickles): loads with allow_pickle=False.
+
+        ``path`` is a file name or a binary file object; ``extra`` arrays (e.g. emotion
+        probabilities) are stored beside the standard ones and ignored by :meth:`load_npz`.
+        """
         rejected = np.array(self.rejected, dtype=str).reshape(-1, 2)
         np.savez_compressed(
             path,
+            **(extra or {}),
             model_id=np.array(self.model_id),
             names=np.array(self.names, dtype=str),
             kinds=np.array(self.kinds, dtype=str),
@@ -125,9 +148,7 @@ def _content_hash(source: Path | bytes) -> str:
         return sha256_bytes(source)
     size = source.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ImageRejected(
-            f"the file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
-        )
+        raise ImageRejected(too_large(size))
     return file_sha256(source)
 
 
@@ -144,7 +165,7 @@ def _prepare_batch(encoder: ClipEncoder, batch: list[tuple[int, str, Path | byte
                 else load_image_file(source, name)
             )
         except ImageRejected as error:
-            refusals[index] = str(error)
+            refusals[index] = message_of(error)
             continue
         kept.append((index, item.sha256, item.note, encoder.preprocess(item.image)))
     pixels = torch.stack([row[3] for row in kept]) if kept else None
@@ -195,9 +216,9 @@ def embed_images(
         try:
             hashes[index] = _content_hash(source)
         except ImageRejected as error:
-            reasons[index] = str(error)
+            reasons[index] = message_of(error)
         except OSError as error:
-            reasons[index] = f"could not read the file ({error.strerror or error})"
+            reasons[index] = unreadable(error)
     if cache is not None:
         vectors.update(cache.get_many(encoder.model_id, "image", set(hashes.values())))
 
@@ -260,7 +281,7 @@ def embed_paths(
         if path.is_file():
             sources.append((str(path), path))
         else:
-            missing.append((str(path), "no such file or folder"))
+            missing.append((str(path), Message("embedding.no_such_path")))
     result = embed_images(sources, encoder, **kwargs)
     result.rejected = missing + result.rejected
     return result
@@ -280,7 +301,7 @@ def embed_texts(
         try:
             items.append(check_text(text, encoder.count_tokens, encoder.context_length))
         except TextRejected as error:
-            rejected.append((repr(text)[:60], str(error)))
+            rejected.append((repr(text)[:60], message_of(error)))
     keys = [text_key(item.text) for item in items]
     vectors = cache.get_many(encoder.model_id, "text", keys) if cache is not None else {}
     missing = list(dict.fromkeys(k for k in keys if k not in vectors))

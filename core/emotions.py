@@ -13,6 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.encoders import ClipEncoder
+from core.messages import Message, define
+
+define(
+    {
+        "labels.not_an_object": (
+            'A label set is a JSON object like {{"joy": ["happy", "开心"], ...}}.'
+        ),
+        "labels.bad_count": "A label set needs 2 to {limit} labels, got {count}.",
+        "labels.bad_id": "Label ids must be non-empty strings, got {label!r}.",
+        "labels.bad_phrases": "Label {label!r} needs a list of 1 to {limit} phrases.",
+        "labels.empty_phrase": "Label {label!r} has an empty or non-text phrase.",
+        "labels.unknown_set": "Unknown label set {spec!r}: use {choices} or a JSON file path.",
+        "labels.bad_json": "{file} is not valid UTF-8 JSON ({error}).",
+        "probe.one_label": "A probe needs at least 2 labels, got {count}: {labels}.",
+        "probe.too_few_examples": "Every label needs at least 2 examples; too few: {few}.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -130,20 +147,20 @@ def parse_label_set(data: object, name: str = "custom") -> LabelSet:
         Saying which label or phrase is wrong, when the structure is not that.
     """
     if not isinstance(data, dict) or not data:
-        raise ValueError('A label set is a JSON object like {"joy": ["happy", "开心"], ...}.')
+        raise ValueError(Message("labels.not_an_object"))
     if len(data) < 2 or len(data) > MAX_CUSTOM_LABELS:
-        raise ValueError(f"A label set needs 2 to {MAX_CUSTOM_LABELS} labels, got {len(data)}.")
+        raise ValueError(Message("labels.bad_count", limit=MAX_CUSTOM_LABELS, count=len(data)))
     phrases = {}
     for label, values in data.items():
         if not isinstance(label, str) or not label.strip():
-            raise ValueError(f"Label ids must be non-empty strings, got {label!r}.")
+            raise ValueError(Message("labels.bad_id", label=label))
         if isinstance(values, str):
             values = [values]
         if not isinstance(values, list) or not values or len(values) > MAX_PHRASES:
-            raise ValueError(f"Label {label!r} needs a list of 1 to {MAX_PHRASES} phrases.")
+            raise ValueError(Message("labels.bad_phrases", label=label, limit=MAX_PHRASES))
         cleaned = tuple(str(v).strip() for v in values if isinstance(v, str) and v.strip())
         if len(cleaned) != len(values):
-            raise ValueError(f"Label {label!r} has an empty or non-text phrase.")
+            raise ValueError(Message("labels.empty_phrase", label=label))
         phrases[label.strip()] = cleaned
     names = {
         label: (label, next((p for p in ph if _is_chinese(p)), label))
@@ -161,13 +178,11 @@ def load_label_set(spec: str) -> LabelSet:
         return LABEL_SETS[spec]
     path = Path(spec)
     if not path.is_file():
-        raise ValueError(
-            f"Unknown label set {spec!r}: use {', '.join(LABEL_SETS)} or a JSON file path."
-        )
+        raise ValueError(Message("labels.unknown_set", spec=spec, choices=", ".join(LABEL_SETS)))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path.name} is not valid UTF-8 JSON ({error}).") from error
+        raise ValueError(Message("labels.bad_json", file=path.name, error=str(error))) from error
     return parse_label_set(data, name=path.stem)
 
 
@@ -272,10 +287,12 @@ def fit_linear_probe(
     labels = np.asarray(labels)
     names, counts = np.unique(labels, return_counts=True)
     if len(names) < 2:
-        raise ValueError(f"A probe needs at least 2 labels, got {len(names)}: {list(names)}.")
+        raise ValueError(
+            Message("probe.one_label", count=len(names), labels=[str(n) for n in names])
+        )
     if counts.min() < 2:
         few = {str(n): int(c) for n, c in zip(names, counts, strict=True) if c < 2}
-        raise ValueError(f"Every label needs at least 2 examples; too few: {few}.")
+        raise ValueError(Message("probe.too_few_examples", few=few))
     folds = int(min(folds, counts.min()))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     accuracies, confusion = [], np.zeros((len(names), len(names)), dtype=int)
@@ -288,3 +305,15 @@ def fit_linear_probe(
         confusion += confusion_matrix(labels[test_rows], predicted, labels=names)
     final = LogisticRegression(max_iter=2000, C=10.0).fit(vectors, labels)
     return ProbeReport(tuple(str(n) for n in names), accuracies, confusion, final)
+
+
+def zero_shot_accuracy(
+    probabilities: np.ndarray, truth: list[str], label_set: LabelSet
+) -> float | None:
+    """Share of items whose zero-shot top label is their true label, counting only items
+    whose true label is in ``label_set`` (None when there are none)."""
+    known = [i for i, label in enumerate(truth) if label in label_set.labels]
+    if not known:
+        return None
+    tops = top_labels(probabilities[known], label_set)
+    return float(np.mean([top == truth[i] for top, i in zip(tops, known, strict=True)]))

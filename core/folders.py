@@ -12,6 +12,20 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
+from core.messages import Message, define
+
+define(
+    {
+        "folder.not_allowed": "{name} is not one of the allowed folders.",
+        "folder.windows_path": "Windows-style paths are not accepted; use / between folder names.",
+        "folder.outside": "Give a folder inside the allowed folder, without '..' or a leading '/'.",
+        "folder.link_outside": "That folder is a link to somewhere outside the allowed folder.",
+        "folder.missing": "There is no folder {relative!r} in {root}.",
+        "folder.file_link_outside": "a link to outside the folder",
+        "folder.too_many_files": "over {limit} files",
+    }
+)
+
 ROOTS_ENV = "EMOTION_ATLAS_FOLDERS"
 MAX_FOLDER_FILES = 2000
 _WINDOWS = re.compile(r"^[a-zA-Z]:|\\")
@@ -40,20 +54,18 @@ def resolve_folder(root: Path, relative: str) -> Path:
     roots = allowed_roots()
     root = Path(root).resolve()
     if root not in roots:
-        raise FolderRefused(f"{root} is not one of the allowed folders.")
+        raise FolderRefused(Message("folder.not_allowed", name=root.name or "/"))
     relative = relative.strip()
     if _WINDOWS.search(relative):
-        raise FolderRefused("Windows-style paths are not accepted; use / between folder names.")
+        raise FolderRefused(Message("folder.windows_path"))
     parts = PurePosixPath(relative).parts
     if relative.startswith("/") or ".." in parts:
-        raise FolderRefused(
-            "Give a folder inside the allowed folder, without '..' or a leading '/'."
-        )
+        raise FolderRefused(Message("folder.outside"))
     candidate = (root / relative).resolve()
     if not candidate.is_relative_to(root):
-        raise FolderRefused("That folder is a link to somewhere outside the allowed folder.")
+        raise FolderRefused(Message("folder.link_outside"))
     if not candidate.is_dir():
-        raise FolderRefused(f"There is no folder {relative or '.'!r} in {root.name}.")
+        raise FolderRefused(Message("folder.missing", relative=relative or ".", root=root.name))
     return candidate
 
 
@@ -68,9 +80,10 @@ def list_files(folder: Path, root: Path) -> tuple[list[Path], list[tuple[str, st
                 continue
             path = Path(current) / name
             if not path.resolve().is_relative_to(root):
-                refused.append((str(path.relative_to(folder)), "a link to outside the folder"))
+                refused.append((str(path.relative_to(folder)), Message("folder.file_link_outside")))
             elif len(files) >= MAX_FOLDER_FILES:
-                refused.append((str(path.relative_to(folder)), f"over {MAX_FOLDER_FILES} files"))
+                reason = Message("folder.too_many_files", limit=MAX_FOLDER_FILES)
+                refused.append((str(path.relative_to(folder)), reason))
             else:
                 files.append(path)
     return files, refused

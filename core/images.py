@@ -21,18 +21,48 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.defaults import INTAKE_THUMBNAIL
+from core.messages import Message, define
+
+define(
+    {
+        "image.empty": "the file is empty (0 bytes)",
+        "image.too_large": "the file is {mb:.1f} MB, over the {limit:.0f} MB limit",
+        "image.unreadable": "could not read the file ({error})",
+        "image.truncated": "the file is truncated or damaged ({error})",
+        "image.undecodable": "could not decode the image ({error})",
+        "image.too_many_pixels": (
+            "the image has {pixels:,} pixels, over the safety limit of {limit:,} "
+            "pixels (decompression-bomb guard)"
+        ),
+        "image.too_many_pixels_unknown": (
+            "the image has too many pixels, over the safety limit of {limit:,} "
+            "pixels (decompression-bomb guard)"
+        ),
+        "image.postscript": "PostScript/EPS is refused: opening it would run Ghostscript",
+        "image.pdf": "a PDF document, not an image",
+        "image.zip": "a zip archive, not an image",
+        "image.gzip": "a gzip archive, not an image",
+        "image.svg": "an SVG drawing: only raster images are supported (export it as PNG)",
+        "image.html": "an HTML page, not an image",
+        "image.text": "a text file, not an image",
+        "image.unsupported": "not a supported image (allowed: JPEG, PNG, WebP, GIF, BMP, TIFF)",
+        "image.animated": "animated: first frame used",
+    }
+)
+
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 MAX_FILE_BYTES = 64 * 1024 * 1024
-THUMBNAIL_SIZE = 128
+THUMBNAIL_SIZE = INTAKE_THUMBNAIL
 WHITE = (255, 255, 255)
 
-# Leading bytes of things people rename to .jpg, with the reason they are refused.
+# Leading bytes of things people rename to .jpg, with the code of the reason they are refused.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%!PS", "PostScript/EPS is refused: opening it would run Ghostscript"),
-    (b"\xc5\xd0\xd3\xc6", "PostScript/EPS is refused: opening it would run Ghostscript"),
-    (b"%PDF", "a PDF document, not an image"),
-    (b"PK\x03\x04", "a zip archive, not an image"),
-    (b"\x1f\x8b", "a gzip archive, not an image"),
+    (b"%!PS", "image.postscript"),
+    (b"\xc5\xd0\xd3\xc6", "image.postscript"),
+    (b"%PDF", "image.pdf"),
+    (b"PK\x03\x04", "image.zip"),
+    (b"\x1f\x8b", "image.gzip"),
 )
 
 
@@ -60,33 +90,38 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _describe_unknown(data: bytes) -> str:
+def _describe_unknown(data: bytes) -> Message:
     head = data[:512].lstrip()
-    for signature, reason in _SIGNATURES:
+    for signature, code in _SIGNATURES:
         if data.startswith(signature):
-            return reason
+            return Message(code)
     lowered = head.lower()
     if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
-        return "an SVG drawing: only raster images are supported (export it as PNG)"
+        return Message("image.svg")
     if lowered.startswith((b"<!doctype html", b"<html")):
-        return "an HTML page, not an image"
+        return Message("image.html")
     try:
         data[:4096].decode("utf-8")
     except UnicodeDecodeError:
         pass
     else:
-        return "a text file, not an image"
-    return "not a supported image (allowed: JPEG, PNG, WebP, GIF, BMP, TIFF)"
+        return Message("image.text")
+    return Message("image.unsupported")
 
 
-def _too_many_pixels(pillow_message: str) -> str:
+def _too_many_pixels(pillow_message: str) -> Message:
     # Pillow's message carries the pixel count; the header is not read a second time.
     found = re.search(r"\((\d+) pixels\)", pillow_message)
-    size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
-    return (
-        f"the image has {size}, over the safety limit of {Image.MAX_IMAGE_PIXELS:,} "
-        "pixels (decompression-bomb guard)"
+    if found is None:
+        return Message("image.too_many_pixels_unknown", limit=Image.MAX_IMAGE_PIXELS)
+    return Message(
+        "image.too_many_pixels", pixels=int(found.group(1)), limit=Image.MAX_IMAGE_PIXELS
     )
+
+
+def too_large(size: int) -> Message:
+    """The reason a file of ``size`` bytes (over :data:`MAX_FILE_BYTES`) is refused."""
+    return Message("image.too_large", mb=size / 1e6, limit=MAX_FILE_BYTES / 1e6)
 
 
 def decode_image(data: bytes, name: str = "image") -> IntakeImage:
@@ -98,18 +133,17 @@ def decode_image(data: bytes, name: str = "image") -> IntakeImage:
         With a reason a user can act on: empty, too large, truncated, unsupported format.
     """
     if not data:
-        raise ImageRejected("the file is empty (0 bytes)")
+        raise ImageRejected(Message("image.empty"))
     if len(data) > MAX_FILE_BYTES:
-        raise ImageRejected(
-            f"the file is {len(data) / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
-        )
+        raise ImageRejected(too_large(len(data)))
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             opened = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
             source_format = opened.format or "?"
-            note = "animated: first frame used" if getattr(opened, "n_frames", 1) > 1 else ""
+            animated = getattr(opened, "n_frames", 1) > 1
+            note = Message("image.animated") if animated else ""
             opened.seek(0)
             opened.load()
             picture = to_rgb(ImageOps.exif_transpose(opened))
@@ -118,12 +152,10 @@ def decode_image(data: bytes, name: str = "image") -> IntakeImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageRejected(_too_many_pixels(str(error))) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        message = str(error) or type(error).__name__
-        if "truncated" in message or isinstance(error, EOFError):
-            message = f"the file is truncated or damaged ({message})"
-        else:
-            message = f"could not decode the image ({message})"
-        raise ImageRejected(message) from None
+        detail = str(error) or type(error).__name__
+        if "truncated" in detail or isinstance(error, EOFError):
+            raise ImageRejected(Message("image.truncated", error=detail)) from None
+        raise ImageRejected(Message("image.undecodable", error=detail)) from None
     return IntakeImage(name, picture, sha256_bytes(data), source_format, note)
 
 
@@ -159,13 +191,16 @@ def load_image_file(path: str | os.PathLike, name: str | None = None) -> IntakeI
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ImageRejected(
-                f"the file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit"
-            )
+            raise ImageRejected(too_large(size))
         data = path.read_bytes()
     except OSError as error:
-        raise ImageRejected(f"could not read the file ({error.strerror or error})") from None
+        raise ImageRejected(unreadable(error)) from None
     return decode_image(data, name or str(path))
+
+
+def unreadable(error: OSError) -> Message:
+    """Why a file could not be read, without its path (``strerror`` names none)."""
+    return Message("image.unreadable", error=error.strerror or type(error).__name__)
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.defaults import MAP_THUMBNAIL_LIMIT
+
 EMOTION_COLOURS = {
     "anger": "#d62728",
     "disgust": "#7f8c1f",
@@ -28,8 +30,26 @@ EMOTION_COLOURS = {
 }
 _EXTRA = ("#9467bd", "#8c564b", "#bcbd22", "#393b79", "#637939", "#843c39", "#5254a3", "#6b6ecf")
 TEXT_COLOUR = "#111111"
-THUMBNAIL_LIMIT = 300  # more layout images than this make the browser sluggish
+THUMBNAIL_LIMIT = MAP_THUMBNAIL_LIMIT
 FONT = dict(family="Noto Sans, Noto Sans CJK SC, Microsoft YaHei, sans-serif", size=15)
+
+
+# The words figures draw, in English; the dashboard passes its own language's (``words=``).
+WORDS = {
+    "texts": "texts",
+    "mood_board": "mood board",
+    "points": "points",
+    "point": "chosen point",
+    "neighbours": "neighbours",
+    "knn_graph": "k-NN graph",
+    "predicted": "predicted",
+    "true": "true",
+    "text": "text",
+}
+
+
+def _words(words: dict[str, str] | None) -> dict[str, str]:
+    return {**WORDS, **(words or {})}
 
 
 def emotion_colour(label: str) -> str:
@@ -65,6 +85,7 @@ def atlas_figure(
     thumbnails: Sequence[bytes | None] | None = None,
     title: str = "Emotion atlas",
     highlight: Sequence[int] = (),
+    words: dict[str, str] | None = None,
 ) -> go.Figure:
     """The map: images as dots coloured by top emotion (with thumbnails), texts as stars.
 
@@ -76,7 +97,9 @@ def atlas_figure(
     thumbnails : PNG bytes per row (None for texts); drawn on 2-D maps up to
         :data:`THUMBNAIL_LIMIT` images
     highlight : rows to ring (e.g. the mood board of a selected text)
+    words : the figure's own words in the reader's language (see :data:`WORDS`)
     """
+    words = _words(words)
     coords = np.asarray(coords)
     three_d = coords.shape[1] == 3
     kinds = np.asarray(kinds)
@@ -103,7 +126,7 @@ def atlas_figure(
             scatter(
                 **_axes(coords[text_rows]),
                 mode="markers+text",
-                name="texts / 文本",
+                name=words["texts"],
                 marker=dict(
                     size=9 if three_d else 22,
                     symbol="diamond" if three_d else "star",
@@ -114,7 +137,7 @@ def atlas_figure(
                 textposition="top center",
                 textfont=dict(size=16, color=TEXT_COLOUR),
                 customdata=text_rows,
-                hovertemplate="%{text}<extra>text</extra>",
+                hovertemplate="%{text}<extra>" + words["text"] + "</extra>",
             )
         )
     if len(highlight) and not three_d:
@@ -124,7 +147,7 @@ def atlas_figure(
                 x=coords[rows, 0],
                 y=coords[rows, 1],
                 mode="markers",
-                name="mood board",
+                name=words["mood_board"],
                 marker=dict(size=26, color="rgba(0,0,0,0)", line=dict(color="#000", width=2)),
                 hoverinfo="skip",
             )
@@ -176,7 +199,10 @@ def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
 
 
 def method_grid(panels: dict[str, tuple], columns: int = 4) -> go.Figure:
-    """Small maps side by side, one per method: ``{title: (coords, top_labels, kinds)}``.
+    """Small maps side by side, one per method: ``{title: (coords, colours, kinds)}``.
+
+    ``colours`` are top labels (coloured by emotion) or numbers (a colour scale, e.g. the
+    position on a known sheet).
 
     Plain SVG scatter traces in one figure: a browser allows only a handful of WebGL
     contexts, so a grid of separate WebGL plots would fail.
@@ -185,18 +211,22 @@ def method_grid(panels: dict[str, tuple], columns: int = 4) -> go.Figure:
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(panels))
     for index, (coords, tops, kinds) in enumerate(panels.values()):
         coords = np.asarray(coords)
-        colours = [
-            emotion_colour(top) if kind == "image" else TEXT_COLOUR
-            for top, kind in zip(tops, kinds, strict=True)
-        ]
         symbols = ["star" if kind == "text" else "circle" for kind in kinds]
+        marker = dict(size=6, symbol=symbols)
+        if np.issubdtype(np.asarray(tops).dtype, np.number):  # a position: a colour scale
+            marker.update(color=np.asarray(tops), colorscale="Viridis")
+        else:
+            marker["color"] = [
+                emotion_colour(top) if kind == "image" else TEXT_COLOUR
+                for top, kind in zip(tops, kinds, strict=True)
+            ]
         fig.add_trace(
             go.Scatter(
                 x=coords[:, 0],
                 y=coords[:, 1],
                 mode="markers",
                 showlegend=False,
-                marker=dict(size=6, color=colours, symbol=symbols),
+                marker=marker,
             ),
             row=index // columns + 1,
             col=index % columns + 1,
@@ -245,7 +275,7 @@ def mood_board(
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_annotations(font_size=13)
-    return _base_layout(fig, title or "w", 240)
+    return _base_layout(fig, title, 240)
 
 
 def add_path(
@@ -274,9 +304,15 @@ def add_path(
 
 
 def confusion_figure(
-    matrix: np.ndarray, labels: Sequence[str], *, label_names=None, title: str = ""
+    matrix: np.ndarray,
+    labels: Sequence[str],
+    *,
+    label_names=None,
+    title: str = "",
+    words: dict[str, str] | None = None,
 ) -> go.Figure:
     """Counts of true (rows) against predicted (columns) labels."""
+    words = _words(words)
     display = [(label_names or {}).get(label, label) for label in labels]
     fig = go.Figure(
         go.Heatmap(
@@ -286,11 +322,12 @@ def confusion_figure(
             colorscale="Blues",
             text=matrix,
             texttemplate="%{text}",
-            hovertemplate="true %{y} → predicted %{x}: %{z}<extra></extra>",
+            hovertemplate=f"{words['true']} %{{y}} → {words['predicted']} %{{x}}: %{{z}}"
+            + "<extra></extra>",
         )
     )
-    fig.update_xaxes(title="predicted")
-    fig.update_yaxes(title="true", autorange="reversed")
+    fig.update_xaxes(title=words["predicted"])
+    fig.update_yaxes(title=words["true"], autorange="reversed")
     return _base_layout(fig, title, 480)
 
 
@@ -321,16 +358,18 @@ def manifold_figure(
     focus_neighbours=None,
     weights=None,
     title: str = "",
+    words: dict[str, str] | None = None,
 ) -> go.Figure:
     """3-D points coloured by their position on the sheet, with optional neighbour links
     (``edges``: (n, k) neighbour indices) and one focused point with its weighted neighbours."""
+    words = _words(words)
     fig = go.Figure(
         go.Scatter3d(
             x=points[:, 0],
             y=points[:, 1],
             z=points[:, 2],
             mode="markers",
-            name="points",
+            name=words["points"],
             marker=dict(size=2.5, color=colour, colorscale="Viridis"),
             hoverinfo="skip",
         )
@@ -347,7 +386,7 @@ def manifold_figure(
                 y=ys,
                 z=zs,
                 mode="lines",
-                name="k-NN graph",
+                name=words["knn_graph"],
                 line=dict(color="rgba(60,60,60,0.35)", width=1),
             )
         )
@@ -358,7 +397,7 @@ def manifold_figure(
                 y=[points[focus, 1]],
                 z=[points[focus, 2]],
                 mode="markers",
-                name="point",
+                name=words["point"],
                 marker=dict(size=8, color="#d62728"),
             )
         )
@@ -370,7 +409,7 @@ def manifold_figure(
                     y=near[:, 1],
                     z=near[:, 2],
                     mode="markers+text",
-                    name="neighbours",
+                    name=words["neighbours"],
                     marker=dict(size=6, color="#1f77b4"),
                     text=[f"{w:+.2f}" for w in (weights if weights is not None else [])],
                     textfont=dict(size=13),
@@ -393,8 +432,3 @@ def flat_map(coords: np.ndarray, colour: np.ndarray, *, title: str = "") -> go.F
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     return _base_layout(fig, title, 420)
-
-
-def write_standalone_html(fig: go.Figure, path) -> None:
-    """An HTML file with plotly.js inside: opens offline, no server, no CDN."""
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)

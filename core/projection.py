@@ -19,6 +19,63 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, LocallyLinearEmbedding, trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
+from core.defaults import REG
+from core.messages import Message, define
+
+define(
+    {
+        "projection.unknown_method": "Unknown method {method!r}; choose one of {choices}.",
+        "projection.bad_components": (
+            "Expected n_components of 2 or 3, but got n_components = {n_components}."
+        ),
+        "projection.too_few_items": (
+            "A {n_components}-D map needs at least {minimum} distinct items, "
+            "but n_samples = {n_samples}."
+        ),
+        "projection.too_few_neighbors": (
+            "Expected n_neighbors >= 2, but n_neighbors = {n_neighbors}."
+        ),
+        "projection.too_many_neighbors": (
+            "Expected n_neighbors < n_samples, but n_samples = {n_samples}, "
+            "n_neighbors = {n_neighbors}. Lower k or add items."
+        ),
+        "projection.hessian_neighbors": (
+            "Hessian LLE needs n_neighbors > d(d+3)/2 = {bound} for d = {n_components}, "
+            "but n_neighbors = {n_neighbors}."
+        ),
+        "projection.modified_neighbors": (
+            "Modified LLE needs n_neighbors >= n_components, but n_neighbors = {n_neighbors}, "
+            "n_components = {n_components}."
+        ),
+        "projection.not_2d": "Expected a 2-D array of vectors, got shape {shape}.",
+        "projection.not_finite": "The vectors contain NaN or infinite values.",
+        "projection.duplicates": (
+            "{count} duplicate vectors share a point on the map (LLE needs distinct points)."
+        ),
+        "projection.not_fitted": "This Projector is not fitted yet; call fit first.",
+        "projection.cannot_transform": (
+            "{method} cannot place new points on a fitted map; "
+            "refit with them included, or use LLE, UMAP or PCA."
+        ),
+        "projection.bad_landmarks": (
+            "Expected landmarks to be a number or 'auto', got {landmarks!r}."
+        ),
+        "projection.landmarks": (
+            "Fitted on {count:,} landmarks; the other {rest:,} points were placed with transform."
+        ),
+        "projection.perplexity_lowered": (
+            "t-SNE perplexity lowered from {asked:g} to {used:.1f} for {n_samples} points."
+        ),
+        "projection.failed": (
+            "{method} failed on {n_samples} points ({error}). "
+            "Try a larger k (n_neighbors) or a larger reg."
+        ),
+        "projection.dense_fallback": (
+            "The sparse eigensolver failed ({error}); refitted with eigen_solver='dense'."
+        ),
+    }
+)
+
 LLE_METHODS = {
     "lle": "standard",
     "lle-modified": "modified",
@@ -58,35 +115,47 @@ def auto_landmarks(method: str, n_samples: int) -> int | None:
 def check_params(method: str, n_samples: int, n_components: int, n_neighbors: int) -> None:
     """Raise ``ValueError`` quoting the values when a map cannot be fitted as asked."""
     if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
+        raise ValueError(
+            Message("projection.unknown_method", method=method, choices=", ".join(METHODS))
+        )
     if n_components not in (2, 3):
-        raise ValueError(f"Expected n_components of 2 or 3, but got n_components = {n_components}.")
+        raise ValueError(Message("projection.bad_components", n_components=n_components))
     minimum = n_components + 2
     if n_samples < minimum:
         raise ValueError(
-            f"A {n_components}-D map needs at least {minimum} distinct items, "
-            f"but n_samples = {n_samples}."
+            Message(
+                "projection.too_few_items",
+                n_components=n_components,
+                minimum=minimum,
+                n_samples=n_samples,
+            )
         )
     if method == "pca" or method == "tsne":
         return
     if n_neighbors < 2:
-        raise ValueError(f"Expected n_neighbors >= 2, but n_neighbors = {n_neighbors}.")
+        raise ValueError(Message("projection.too_few_neighbors", n_neighbors=n_neighbors))
     if n_neighbors >= n_samples:
         raise ValueError(
-            f"Expected n_neighbors < n_samples, but n_samples = {n_samples}, "
-            f"n_neighbors = {n_neighbors}. Lower k or add items."
+            Message("projection.too_many_neighbors", n_samples=n_samples, n_neighbors=n_neighbors)
         )
     if method == "lle-hessian":
         bound = n_components * (n_components + 3) // 2
         if n_neighbors <= bound:
             raise ValueError(
-                f"Hessian LLE needs n_neighbors > d(d+3)/2 = {bound} for d = {n_components}, "
-                f"but n_neighbors = {n_neighbors}."
+                Message(
+                    "projection.hessian_neighbors",
+                    bound=bound,
+                    n_components=n_components,
+                    n_neighbors=n_neighbors,
+                )
             )
     if method == "lle-modified" and n_neighbors < n_components:
         raise ValueError(
-            f"Modified LLE needs n_neighbors >= n_components, but n_neighbors = {n_neighbors}, "
-            f"n_components = {n_components}."
+            Message(
+                "projection.modified_neighbors",
+                n_neighbors=n_neighbors,
+                n_components=n_components,
+            )
         )
 
 
@@ -107,8 +176,22 @@ def deduplicate(vectors: np.ndarray, decimals: int = 6) -> tuple[np.ndarray, np.
     return vectors[first[order]], rank[inverse.reshape(-1)]
 
 
+# --- LLE primitives: unit vectors, centring, barycentric weights ---------------------------
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows (or one vector) scaled to length 1; zero rows stay zero."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def center(vectors: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
+    """``vectors`` minus ``mean`` (their own mean when omitted), renormalised to unit rows."""
+    return unit(vectors - (vectors.mean(axis=0) if mean is None else mean))
+
+
 def center_modalities(vectors: np.ndarray, kinds, centers: dict | None = None) -> np.ndarray:
-    """Subtract each modality's centre and renormalise (closes CLIP's modality gap).
+    """:func:`center` each modality on its own (closes CLIP's modality gap).
 
     Parameters
     ----------
@@ -120,13 +203,30 @@ def center_modalities(vectors: np.ndarray, kinds, centers: dict | None = None) -
     """
     kinds = np.asarray(kinds)
     centers = centers or {}
-    centred = vectors.astype(np.float32).copy()
+    centered = vectors.astype(np.float32).copy()
     for kind in np.unique(kinds):
         rows = kinds == kind
-        centre = centers.get(str(kind))
-        centred[rows] -= centred[rows].mean(axis=0) if centre is None else centre
-    norms = np.linalg.norm(centred, axis=1, keepdims=True)
-    return centred / np.maximum(norms, 1e-12)
+        centered[rows] = center(centered[rows], centers.get(str(kind)))
+    return centered
+
+
+def barycentric_weights(point: np.ndarray, neighbours: np.ndarray, reg: float = REG) -> np.ndarray:
+    """Weights ``w`` (summing to 1) minimising ``|point − w @ neighbours|²``, regularised.
+
+    Same rule as scikit-learn's LLE: the local Gram matrix gets ``reg · trace`` added to
+    its diagonal, so the solution exists even when neighbours are collinear.
+
+    Parameters
+    ----------
+    point : ndarray of shape (dim,)
+    neighbours : ndarray of shape (k, dim)
+    """
+    offsets = neighbours - point
+    gram = offsets @ offsets.T
+    trace = np.trace(gram)
+    gram.flat[:: len(gram) + 1] += reg * trace if trace > 0 else reg
+    weights = np.linalg.solve(gram, np.ones(len(gram)))
+    return weights / weights.sum()
 
 
 def modality_gap(vectors: np.ndarray, kinds) -> float:
@@ -241,7 +341,7 @@ class Projector:
         method: str = "lle",
         n_components: int = 2,
         n_neighbors: int = 12,
-        reg: float = 1e-3,
+        reg: float = REG,
         perplexity: float = 30.0,
         landmarks: int | str | None = None,
         random_state: int = 0,
@@ -258,16 +358,13 @@ class Projector:
         started = time.perf_counter()
         vectors = np.asarray(vectors, dtype=np.float64)
         if vectors.ndim != 2:
-            raise ValueError(f"Expected a 2-D array of vectors, got shape {vectors.shape}.")
+            raise ValueError(Message("projection.not_2d", shape=vectors.shape))
         if not np.isfinite(vectors).all():
-            raise ValueError("The vectors contain NaN or infinite values.")
+            raise ValueError(Message("projection.not_finite"))
         self.notices_: list[str] = []
         unique, inverse = deduplicate(vectors)
         if len(unique) < len(vectors):
-            self.notices_.append(
-                f"{len(vectors) - len(unique)} duplicate vectors share a point on the map "
-                "(LLE needs distinct points)."
-            )
+            self.notices_.append(Message("projection.duplicates", count=len(vectors) - len(unique)))
         check_params(self.method, len(unique), self.n_components, self.n_neighbors)
         fit_rows = self._landmark_rows(len(unique))
         estimator, fitted = self._fit_estimator(unique[fit_rows])
@@ -288,11 +385,10 @@ class Projector:
     def transform(self, vectors: np.ndarray) -> np.ndarray:
         """Place new vectors on the fitted map (LLE: barycentric weights of their neighbours)."""
         if not hasattr(self, "_fitted"):
-            raise ValueError("This Projector is not fitted yet; call fit first.")
+            raise ValueError(Message("projection.not_fitted"))
         if self.method not in CAN_TRANSFORM:
             raise ValueError(
-                f"{METHOD_LABELS[self.method]} cannot place new points on a fitted map; "
-                "refit with them included, or use LLE, UMAP or PCA."
+                Message("projection.cannot_transform", method=METHOD_LABELS[self.method])
             )
         return self._fitted.estimator.transform(np.asarray(vectors, dtype=np.float64))
 
@@ -301,15 +397,12 @@ class Projector:
         if count == "auto":
             count = auto_landmarks(self.method, n_unique)
         elif count is not None and not isinstance(count, (int, np.integer)):
-            raise ValueError(f"Expected landmarks to be a number or 'auto', got {count!r}.")
+            raise ValueError(Message("projection.bad_landmarks", landmarks=count))
         if not count or count >= n_unique or self.method not in CAN_TRANSFORM:
             return np.arange(n_unique)
         check_params(self.method, count, self.n_components, self.n_neighbors)
         rng = np.random.default_rng(self.random_state)
-        self.notices_.append(
-            f"Fitted on {count:,} landmarks; the other {n_unique - count:,} "
-            "points were placed with transform."
-        )
+        self.notices_.append(Message("projection.landmarks", count=count, rest=n_unique - count))
         return np.sort(rng.choice(n_unique, size=count, replace=False))
 
     def _make_estimator(self, n_samples: int, eigen_solver: str = "auto"):
@@ -328,8 +421,12 @@ class Projector:
             perplexity = min(self.perplexity, max(1.0, (n_samples - 1) / 3))
             if perplexity < self.perplexity:
                 self.notices_.append(
-                    f"t-SNE perplexity lowered from {self.perplexity:g} to {perplexity:.1f} "
-                    f"for {n_samples} points."
+                    Message(
+                        "projection.perplexity_lowered",
+                        asked=self.perplexity,
+                        used=perplexity,
+                        n_samples=n_samples,
+                    )
                 )
             return TSNE(
                 n_components=self.n_components,
@@ -353,13 +450,63 @@ class Projector:
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as error:
             if self.method not in LLE_METHODS or len(vectors) > DENSE_LIMIT:
                 raise ValueError(
-                    f"{METHOD_LABELS[self.method]} failed on {len(vectors)} points ({error}). "
-                    "Try a larger k (n_neighbors) or a larger reg."
+                    Message(
+                        "projection.failed",
+                        method=METHOD_LABELS[self.method],
+                        n_samples=len(vectors),
+                        error=str(error),
+                    )
                 ) from error
             # ARPACK can fail to converge on near-degenerate neighbourhoods.
-            self.notices_.append(
-                f"The sparse eigensolver failed ({type(error).__name__}); "
-                "refitted with eigen_solver='dense'."
-            )
+            self.notices_.append(Message("projection.dense_fallback", error=type(error).__name__))
             estimator = self._make_estimator(len(vectors), eigen_solver="dense")
             return estimator, estimator.fit_transform(vectors)
+
+
+# --- comparing methods -------------------------------------------------------------------
+
+
+@dataclass
+class Compared:
+    """One method's map in a comparison: ``coords`` and ``seconds``, or why it failed."""
+
+    coords: np.ndarray | None
+    seconds: float
+    error: str | None = None  # a core.messages.Message when core raised it
+
+
+def comparison_estimators(n_neighbors: int, n_components: int = 2) -> dict[str, Projector]:
+    """Every method of :data:`METHODS`, in that order, as an unfitted Projector."""
+    return {
+        name: Projector(method=name, n_components=n_components, n_neighbors=n_neighbors)
+        for name in METHODS
+    }
+
+
+def compare_methods(
+    vectors: np.ndarray,
+    n_neighbors: int,
+    *,
+    n_components: int = 2,
+    before_fit=None,
+    progress=None,
+) -> dict[str, Compared]:
+    """Fit every method of :func:`comparison_estimators` on the same vectors, timed.
+
+    ``before_fit(name)`` runs before each fit (e.g. to wait for UMAP's warm-up);
+    ``progress(done, total, name)`` after each. A method whose parameters do not fit the
+    data is reported with its error, never raised: the others still run.
+    """
+    estimators = comparison_estimators(n_neighbors, n_components)
+    results: dict[str, Compared] = {}
+    for done, (name, estimator) in enumerate(estimators.items(), start=1):
+        if before_fit is not None:
+            before_fit(name)
+        try:
+            estimator.fit(vectors)
+            results[name] = Compared(estimator.embedding_, estimator.seconds_)
+        except ValueError as error:
+            results[name] = Compared(None, 0.0, error.args[0] if error.args else str(error))
+        if progress is not None:
+            progress(done, len(estimators), name)
+    return results

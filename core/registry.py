@@ -28,7 +28,57 @@ from pathlib import Path
 
 import open_clip
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from core.defaults import PROJECT_ROOT
+from core.messages import Message, define, joined, message_of
+
+NAME_FORMS = (
+    "a preset ({presets}), ARCH/TAG (e.g. ViT-B-32/laion2b_s34b_b79k), hf-hub:ORG/REPO, "
+    "local-dir:FOLDER, ARCH@CHECKPOINT_FILE, or ARCH@random"
+)
+
+# Messages name files and folders, never where they are on the server: a dashboard user
+# reads them in a browser (see _shown).
+define(
+    {
+        "model.unknown_name": "Unknown model {name!r}. Use " + NAME_FORMS + ".",
+        "model.unknown_arch": (
+            "{unknown} {arch!r} is not an open_clip architecture; "
+            "`python -m core models --all` lists them."
+        ),
+        "model.bad_suffix": (
+            "Checkpoint {target!r} for {arch} should be one of {suffixes} (safetensors preferred)."
+        ),
+        "model.unknown_tag": "{arch} has no pretrained tag {tag!r}. Its tags: {tags}.",
+        "model.random": "Random weights: only for tests and speed benchmarks.",
+        "model.local_checkpoint": "Local checkpoint {file}.",
+        "model.checkpoint_missing": "Checkpoint file {file} does not exist.",
+        "model.lit_config_unreadable": "{file} in {folder} cannot be read.",
+        "model.no_weights": "{name} has no weights ({file}).",
+        "model.text_tower": "Text tower: {title} ({package}, {licence}).",
+        "model.loads_from": "Loads from {folder}.",
+        "model.pocket_missing": (
+            "The bundled pocket model is missing from {folder}. Restore it from the repository "
+            "(git checkout -- assets/models) or rebuild it with `python -m core.pocket.train`."
+        ),
+        "model.folder_incomplete": "{folder} needs {config} and a .safetensors checkpoint.",
+        "model.no_hub": "{name} has no Hugging Face hub location.",
+        "model.missing_weights": "weights of {repo}",
+        "model.missing_config": "{file} of {repo}",
+        "model.missing_transformers": "the `transformers` package (pip install transformers)",
+        "model.missing_text_tower": "the {tower} text-tower config and tokenizer",
+        "model.cached": "In the local Hugging Face cache ({repo}).",
+        "model.download": (
+            "Not on this machine: needs about {mb:,.0f} MB from the Hugging Face hub "
+            "({missing}). With internet, run `python -m core download {name}`, "
+            "or pick the bundled `pocket` model to work offline."
+        ),
+        "model.download_unsized": (
+            "Not on this machine: needs a download from the Hugging Face hub ({missing}). "
+            "With internet, run `python -m core download {name}`, "
+            "or pick the bundled `pocket` model to work offline."
+        ),
+    }
+)
 
 # The project's own architectures (assets/models/configs/*.json) join open_clip's registry,
 # so they load through exactly the same code as ViT-B-32.
@@ -129,14 +179,17 @@ PRESETS: dict[str, ModelSpec] = {
     ),
 }
 
-NAME_FORMS = (
-    "a preset ({presets}), ARCH/TAG (e.g. ViT-B-32/laion2b_s34b_b79k), hf-hub:ORG/REPO, "
-    "local-dir:FOLDER, ARCH@CHECKPOINT_FILE, or ARCH@random"
-)
+
+def _unknown_name_message(name: str) -> Message:
+    return Message("model.unknown_name", name=name, presets=", ".join(PRESETS))
 
 
-def _unknown_name_message(name: str) -> str:
-    return f"Unknown model {name!r}. Use " + NAME_FORMS.format(presets=", ".join(PRESETS)) + "."
+def _shown(path: Path) -> str:
+    """How a message names ``path``: relative to the project when inside it, else its name."""
+    try:
+        return Path(path).resolve().relative_to(PROJECT_ROOT.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name or "."
 
 
 def resolve_model(name: str) -> ModelSpec:
@@ -163,8 +216,12 @@ def resolve_model(name: str) -> ModelSpec:
         path = Path(target).expanduser()
         if path.suffix not in CHECKPOINT_SUFFIXES:
             raise ValueError(
-                f"Checkpoint {target!r} for {arch} should be one of "
-                f"{', '.join(CHECKPOINT_SUFFIXES)} (safetensors preferred)."
+                Message(
+                    "model.bad_suffix",
+                    target=target,
+                    arch=arch,
+                    suffixes=", ".join(CHECKPOINT_SUFFIXES),
+                )
             )
         return ModelSpec(name=name, source="file", arch=arch, path=path)
     if "/" in name:
@@ -172,7 +229,7 @@ def resolve_model(name: str) -> ModelSpec:
         _require_known_arch(arch, name)
         if not open_clip.get_pretrained_cfg(arch, tag):
             tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
-            raise ValueError(f"{arch} has no pretrained tag {tag!r}. Its tags: {tags}.")
+            raise ValueError(Message("model.unknown_tag", arch=arch, tag=tag, tags=tags))
         return ModelSpec(
             name=name, source="pretrained", arch=arch, tag=tag, download_mb=_size_mb(arch)
         )
@@ -182,8 +239,7 @@ def resolve_model(name: str) -> ModelSpec:
 def _require_known_arch(arch: str, name: str) -> None:
     if arch not in open_clip.list_models():
         raise ValueError(
-            _unknown_name_message(name) + f" {arch!r} is not an open_clip architecture; "
-            "`python -m core models --all` lists them."
+            Message("model.unknown_arch", unknown=_unknown_name_message(name), arch=arch)
         )
 
 
@@ -240,13 +296,17 @@ def hf_text_tower(spec: ModelSpec) -> str | None:
 def check_availability(spec: ModelSpec) -> Availability:
     """Decide, from local files only, whether ``spec`` can be loaded now. Never downloads."""
     if spec.source == "random":
-        return Availability("random", "Random weights: only for tests and speed benchmarks.")
+        return Availability("random", Message("model.random"))
     if spec.source in {"bundled", "local-dir"}:
         return _local_dir_availability(spec)
     if spec.source == "file":
         if spec.path is not None and spec.path.is_file():
-            return Availability("local", f"Local checkpoint {spec.path}.", checkpoint=spec.path)
-        return Availability("missing", f"Checkpoint file {spec.path} does not exist.")
+            shown = spec.path.name
+            return Availability(
+                "local", Message("model.local_checkpoint", file=shown), checkpoint=spec.path
+            )
+        shown = spec.path.name if spec.path is not None else "?"
+        return Availability("missing", Message("model.checkpoint_missing", file=shown))
     return _hub_availability(spec)
 
 
@@ -276,7 +336,9 @@ def _lit_tower(folder: Path) -> str:
     try:
         towers = tuple(json.loads((folder / LIT_CONFIG_FILE).read_text("utf-8"))["towers"])
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{LIT_CONFIG_FILE} in {folder.name} cannot be read.") from error
+        raise ValueError(
+            Message("model.lit_config_unreadable", file=LIT_CONFIG_FILE, folder=folder.name)
+        ) from error
     return choose_tower(towers)
 
 
@@ -286,14 +348,18 @@ def _lit_availability(spec: ModelSpec, folder: Path) -> Availability:
 
     weights = folder / LIT_WEIGHTS_FILE
     if not weights.is_file():
-        return Availability("missing", f"{spec.name} has no weights ({LIT_WEIGHTS_FILE}).")
+        return Availability(
+            "missing", Message("model.no_weights", name=spec.name, file=LIT_WEIGHTS_FILE)
+        )
     try:
         tower = TOWERS[_lit_tower(folder)]
     except (ValueError, TowerUnavailable) as error:
-        return Availability("missing", str(error))
+        return Availability("missing", message_of(error))
     return Availability(
         "bundled" if spec.source == "bundled" else "local",
-        f"Text tower: {tower.title} ({tower.package}, {tower.licence}).",
+        Message(
+            "model.text_tower", title=tower.title, package=tower.package, licence=tower.licence
+        ),
         checkpoint=weights,
     )
 
@@ -318,54 +384,52 @@ def _local_dir_availability(spec: ModelSpec) -> Availability:
     weights = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
     status = "bundled" if spec.source == "bundled" else "local"
     if config.is_file() and weights:
-        return Availability(status, f"Loads from {folder}.", checkpoint=weights[0])
-    if spec.source == "bundled":
         return Availability(
-            "missing",
-            f"The bundled pocket model is missing from {folder}. Restore it from the repository "
-            "(git checkout -- assets/models) or rebuild it with `python -m core.pocket.train`.",
+            status, Message("model.loads_from", folder=_shown(folder)), checkpoint=weights[0]
         )
+    if spec.source == "bundled":
+        return Availability("missing", Message("model.pocket_missing", folder=_shown(folder)))
     return Availability(
-        "missing", f"{folder} needs {HF_CONFIG_FILE} and a .safetensors checkpoint."
+        "missing",
+        Message("model.folder_incomplete", folder=_shown(folder), config=HF_CONFIG_FILE),
     )
 
 
 def _hub_availability(spec: ModelSpec) -> Availability:
     repo_id, files = hub_location(spec)
     if not repo_id:
-        return Availability("unknown", f"{spec.name} has no Hugging Face hub location.")
+        return Availability("unknown", Message("model.no_hub", name=spec.name))
     checkpoint = _cached_hub_file(repo_id, files)
     extra: list[Path] = []
-    missing: list[str] = []
+    missing: list[Message] = []
     if spec.source == "hf-hub":
         config = _cached_hub_file(repo_id, (HF_CONFIG_FILE,))
         if config is None:
-            missing.append(f"{HF_CONFIG_FILE} of {repo_id}")
+            missing.append(Message("model.missing_config", file=HF_CONFIG_FILE, repo=repo_id))
         else:
             extra.append(config)
     text_tower = hf_text_tower(spec)
     if text_tower:
         if importlib.util.find_spec("transformers") is None:
-            missing.append("the `transformers` package (pip install transformers)")
+            missing.append(Message("model.missing_transformers"))
         if _cached_hub_file(text_tower, ("config.json",)) is None:
-            missing.append(f"the {text_tower} text-tower config and tokenizer")
+            missing.append(Message("model.missing_text_tower", tower=text_tower))
     if checkpoint is None:
-        missing.insert(0, f"weights of {repo_id}")
+        missing.insert(0, Message("model.missing_weights", repo=repo_id))
     if not missing and checkpoint is not None:
         return Availability(
             "cached",
-            f"In the local Hugging Face cache ({checkpoint.parent}).",
+            Message("model.cached", repo=repo_id),
             checkpoint=checkpoint,
             extra_files=tuple(extra),
         )
-    size = f"about {spec.download_mb:,.0f} MB" if spec.download_mb else "a download"
-    return Availability(
-        "download",
-        f"Not on this machine: needs {size} from the Hugging Face hub ({'; '.join(missing)}). "
-        f"With internet, run `python -m core download {spec.name}`, "
-        "or pick the bundled `pocket` model to work offline.",
-        download_mb=spec.download_mb,
-    )
+    if spec.download_mb:
+        detail = Message(
+            "model.download", mb=spec.download_mb, missing=joined(missing), name=spec.name
+        )
+    else:
+        detail = Message("model.download_unsized", missing=joined(missing), name=spec.name)
+    return Availability("download", detail, download_mb=spec.download_mb)
 
 
 def list_presets() -> list[tuple[ModelSpec, Availability]]:

@@ -2,7 +2,7 @@
 
 Each variant changes only how vectors are computed for embedding; the encoder's own
 ``model`` stays the fp32 model (the colour transfer needs its gradients). A variant's
-vectors differ slightly from fp32, so it gets its own model id (``pocket#…+int8``) and
+vectors differ slightly from fp32, so it gets its own model id (``pocket#…+bf16``) and
 never shares cache entries with fp32.
 
 Variants
@@ -13,14 +13,15 @@ channels_last
     Convolution weights and input in NHWC memory layout (helps convolutional towers).
 bf16
     ``torch.autocast`` to bfloat16 for both towers.
-int8
-    Dynamic int8 quantisation of every ``nn.Linear`` (weights int8, activations quantised
-    per batch) on a copy of the model.
 compile
     ``torch.compile`` (inductor) of both towers; the first batches pay the compilation.
 onnx
     The image tower exported to ONNX and run by ONNX Runtime (texts stay on PyTorch);
     needs the ``onnxruntime`` and ``onnxscript`` packages.
+
+A dynamic int8 variant was offered until December 2026. It was built on
+``torch.ao.quantization``, which PyTorch deprecates and will remove; its supported successor
+(torchao) was not measured on these CPUs, so the option was dropped rather than moved.
 
 Every variant is offered because every one agreed with fp32 (mean cosine ≥ 0.99 for
 images and texts of the pocket model and of ViT-B-32 at random init; ``benchmarks/RESULTS.md``,
@@ -31,7 +32,6 @@ from those measurements: :data:`MEASURED_DEFAULTS`.
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import os
 from dataclasses import replace
@@ -40,12 +40,11 @@ import torch
 
 from core.encoders import ClipEncoder
 
-VARIANTS = ("fp32", "channels_last", "bf16", "int8", "compile", "onnx")
+VARIANTS = ("fp32", "channels_last", "bf16", "compile", "onnx")
 # What "auto" means on a CPU, by preset, from benchmarks/RESULTS.md. The pocket model:
 # bf16 was 1.5x (images) and 1.2x (texts) fp32 with a cosine of 0.99997, on trained
 # weights; it needs bfloat16 instructions (AVX-512 BF16 or AMX), else fp32 stays.
-# ViT-B-32 is not here: int8 was 1.8x with a cosine of 0.9992, but at random init;
-# pretrained weights could not be checked on this machine, so it stays an option.
+# ViT-B-32 is not here: no variant was measured on its pretrained weights.
 MEASURED_DEFAULTS = {"pocket": "bf16"}
 
 
@@ -63,7 +62,7 @@ def resolve_speedup(choice: str, device: str = "cpu", preset: str | None = None)
     """What ``"auto"`` means for ``preset`` on ``device``; other names are checked.
 
     ``$EMOTION_ATLAS_SPEEDUP`` overrides ``"auto"`` (for instance ``fp32`` to switch the
-    default off, or ``int8`` for ViT models).
+    default off, or ``channels_last``).
     """
     if choice == "auto":
         choice = os.environ.get("EMOTION_ATLAS_SPEEDUP", "auto")
@@ -94,25 +93,6 @@ def _channels_last(encoder: ClipEncoder) -> dict:
         return visual(pixels.contiguous(memory_format=torch.channels_last))
 
     return {"image_forward": run}
-
-
-def _int8(encoder: ClipEncoder) -> dict:
-    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
-
-    # Layers whose weight their parent reads directly (ModifiedResNet's attention pool
-    # hands q/k/v weights to F.multi_head_attention_forward) must stay float.
-    names = {
-        name: default_dynamic_qconfig
-        for name, module in encoder.model.named_modules()
-        if type(module) is torch.nn.Linear and "attnpool" not in name.split(".")
-    }
-    quantised = quantize_dynamic(copy.deepcopy(encoder.model), names, torch.qint8)
-    quantised.eval()
-    twin = replace(encoder, model=quantised, image_forward=None, text_forward=None)
-    return {
-        "image_forward": quantised.encode_image,
-        "text_forward": twin.encode_tokens,
-    }
 
 
 def _compile(encoder: ClipEncoder) -> dict:
@@ -183,7 +163,6 @@ def with_speedup(encoder: ClipEncoder, variant: str) -> ClipEncoder:
     else:
         parts = {
             "channels_last": _channels_last,
-            "int8": _int8,
             "compile": _compile,
             "onnx": _onnx,
         }[variant](encoder)

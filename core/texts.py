@@ -12,6 +12,17 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.messages import Message, define
+
+define(
+    {
+        "text.not_a_text": "expected a text, got {kind}",
+        "text.empty": "the text is empty",
+        "text.only_whitespace": "the text is only whitespace",
+        "text.truncated": "truncated: {tokens} tokens, only the first part is embedded",
+    }
+)
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone halves cannot be encoded as UTF-8
 MAX_TEXT_CHARS = 10_000
@@ -33,7 +44,7 @@ class TextItem:
     def note(self) -> str:
         if not self.truncated:
             return ""
-        return f"truncated: {self.tokens} tokens, only the first part is embedded"
+        return Message("text.truncated", tokens=self.tokens)
 
 
 def clean_text(text: str) -> str:
@@ -52,11 +63,11 @@ def check_text(text: str, count_tokens: Callable[[str], int], context_length: in
         If nothing but whitespace or control characters is left.
     """
     if not isinstance(text, str):
-        raise TextRejected(f"expected a text, got {type(text).__name__}")
+        raise TextRejected(Message("text.not_a_text", kind=type(text).__name__))
     cleaned = clean_text(text)
     if not any(unicodedata.category(char)[0] not in "CZ" for char in cleaned):
         # only separators, controls and invisible format characters such as U+200B
-        raise TextRejected("the text is empty" if not text else "the text is only whitespace")
+        raise TextRejected(Message("text.empty" if not text else "text.only_whitespace"))
     # Tokenising 100k characters is slow and pointless: the context holds ~77 tokens.
     tokens = count_tokens(cleaned[:MAX_TEXT_CHARS])
     truncated = tokens > context_length or len(cleaned) > MAX_TEXT_CHARS

@@ -1,45 +1,28 @@
-"""Text → image emotion transfer, in three senses (see DESIGN.md).
+"""Text → image emotion transfer as placement and steering (DESIGN.md, "transfer").
 
 * :func:`place_text` writes a text as a locally linear combination of its k nearest images
   (after each modality is centred) and carries the images' map positions and emotions over.
 * :func:`steer` moves an image along (target − source) emotion direction and follows the
   nearest images.
-* :func:`grade_colours` and :func:`reinhard_transfer` change the pixels themselves; both
-  report Emo-S (target probability after − before) and CLIP-I (source/result cosine).
+* :func:`transfer_view` is the one computation every view of a sentence's transfer (the
+  Transfer page, the Atlas star, ``python -m core place``, the benchmarks) draws from.
+
+The third sense, changing the pixels, is :mod:`core.recolour`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-import torch
-from PIL import Image
 
+from core.defaults import BOARD_K, REG
 from core.emotions import zero_shot
 from core.encoders import ClipEncoder
+from core.projection import Projector, barycentric_weights, center, unit
 
 # --- placement ----------------------------------------------------------------------------
-
-
-def barycentric_weights(point: np.ndarray, neighbours: np.ndarray, reg: float = 1e-3) -> np.ndarray:
-    """Weights ``w`` (summing to 1) minimising ``|point − w @ neighbours|²``, regularised.
-
-    Same rule as scikit-learn's LLE: the local Gram matrix gets ``reg · trace`` added to
-    its diagonal, so the solution exists even when neighbours are collinear.
-
-    Parameters
-    ----------
-    point : ndarray of shape (dim,)
-    neighbours : ndarray of shape (k, dim)
-    """
-    offsets = neighbours - point
-    gram = offsets @ offsets.T
-    trace = np.trace(gram)
-    gram.flat[:: len(gram) + 1] += reg * trace if trace > 0 else reg
-    weights = np.linalg.solve(gram, np.ones(len(gram)))
-    return weights / weights.sum()
 
 
 @dataclass
@@ -80,8 +63,8 @@ def place_text(
     image_vectors: np.ndarray,
     *,
     text_center: np.ndarray,
-    k: int = 8,
-    reg: float = 1e-3,
+    k: int = BOARD_K,
+    reg: float = REG,
     image_coords: np.ndarray | None = None,
     image_emotions: np.ndarray | None = None,
 ) -> Placement:
@@ -112,7 +95,7 @@ def place_text(
             f"Expected 1 <= k < n_images, but n_images = {n_images}, k = {k}. "
             "Lower k or add pictures."
         )
-    centred_images = centre_images(image_vectors)
+    centred_images = center(image_vectors)
     centred_text = unit(text_vector - text_center)
     rows, weights, residual = _residual(centred_text, centred_images, k, reg)
     _, _, uncentred = _residual(unit(text_vector), image_vectors, k, reg)
@@ -133,16 +116,6 @@ def _mix(weights: np.ndarray, distributions: np.ndarray) -> np.ndarray:
     return (
         mixed / total if total > 0 else np.full(distributions.shape[1], 1 / distributions.shape[1])
     )
-
-
-def unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
-
-
-def centre_images(image_vectors: np.ndarray) -> np.ndarray:
-    """Image vectors centred on their mean and renormalised (the space placement uses)."""
-    return unit(image_vectors - image_vectors.mean(axis=0))
 
 
 # --- steering -----------------------------------------------------------------------------
@@ -193,15 +166,13 @@ def steer(
 
 
 def fit_image_map(
-    image_vectors: np.ndarray, *, k: int = 8, reg: float = 1e-3, n_components: int = 2
+    image_vectors: np.ndarray, *, k: int = BOARD_K, reg: float = REG, n_components: int = 2
 ):
     """The images' own LLE map: standard LLE of the centred images (the space placement
     uses), with the same k and reg as the placement, so that a placed text's position is
     exactly the map's out-of-sample ``transform``."""
-    from core.projection import Projector
-
     return Projector(method="lle", n_components=n_components, n_neighbors=k, reg=reg).fit(
-        centre_images(image_vectors)
+        center(image_vectors)
     )
 
 
@@ -225,6 +196,16 @@ class TransferView:
     image_map: object
     coords: np.ndarray
     image_mean: np.ndarray
+
+    @property
+    def coords_with_text(self) -> np.ndarray:
+        """The images' map with the text's placed position as one more (last) row."""
+        return np.vstack([self.coords, self.placement.position[None]])
+
+    @staticmethod
+    def path_positions(steps: list[SteeringStep]) -> np.ndarray:
+        """The map points of a steering path, shape (n_steps, n_components)."""
+        return np.array([step.position for step in steps])
 
     def steering(
         self,
@@ -255,8 +236,8 @@ def transfer_view(
     label_vectors: np.ndarray,
     logit_scale: float,
     text_center: np.ndarray,
-    k: int = 8,
-    reg: float = 1e-3,
+    k: int = BOARD_K,
+    reg: float = REG,
     image_map=None,
 ) -> TransferView:
     """Place one text among images and return every figure's numbers (see TransferView).
@@ -304,8 +285,8 @@ def transfer_views(
     encoder: ClipEncoder,
     label_set,
     *,
-    k: int = 8,
-    reg: float = 1e-3,
+    k: int = BOARD_K,
+    reg: float = REG,
 ) -> tuple[np.ndarray, list[TransferView]]:
     """(label vectors, one :func:`transfer_view` per text) for many texts at once: the
     label vectors, the prompt-bank centre and the image map are computed once."""
@@ -328,284 +309,3 @@ def transfer_views(
         for vector in text_vectors
     ]
     return labels, views
-
-
-# --- pixel transfer -----------------------------------------------------------------------
-
-GRADE_PARAMETERS = ("exposure", "contrast", "saturation", "hue", "warmth", "vignette")
-GRADE_LIMITS = {
-    "exposure": 1.0,  # stops
-    "contrast": 0.6,
-    "saturation": 0.8,
-    "hue": 0.6,  # radians
-    "warmth": 0.5,
-    "vignette": 0.6,
-}
-
-
-@dataclass
-class PixelTransfer:
-    """A changed picture and how well it carries the target emotion."""
-
-    image: Image.Image
-    method: str
-    target: str
-    probability_before: float
-    probability_after: float
-    clip_i: float
-    parameters: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def emo_s(self) -> float:
-        """Target probability after minus before (EmoEdit's Emo-S)."""
-        return self.probability_after - self.probability_before
-
-
-def _luminance(rgb: torch.Tensor) -> torch.Tensor:
-    weights = torch.tensor([0.299, 0.587, 0.114], dtype=rgb.dtype).view(1, 3, 1, 1)
-    return (rgb * weights).sum(dim=1, keepdim=True)
-
-
-def apply_grade(rgb: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Apply the six global adjustments to images of shape (n, 3, H, W) in [0, 1].
-
-    Every step is differentiable in the parameters and independent of resolution, so
-    values found at model resolution apply unchanged to the full-size picture.
-    """
-    out = rgb * torch.pow(2.0, params["exposure"])
-    warmth = params["warmth"]
-    out = out * torch.stack([1 + 0.25 * warmth, torch.ones_like(warmth), 1 - 0.25 * warmth]).view(
-        1, 3, 1, 1
-    )
-    mean = _luminance(out).mean(dim=(2, 3), keepdim=True)
-    out = (out - mean) * (1 + params["contrast"]) + mean
-    grey = _luminance(out)
-    out = grey + (out - grey) * (1 + params["saturation"])
-    out = _rotate_hue(out, params["hue"])
-    height, width = out.shape[-2:]
-    ys = torch.linspace(-1, 1, height, dtype=out.dtype).view(1, 1, height, 1)
-    xs = torch.linspace(-1, 1, width, dtype=out.dtype).view(1, 1, 1, width)
-    out = out * (1 - params["vignette"] * (xs**2 + ys**2) / 2)
-    return out.clamp(0, 1)
-
-
-def _rotate_hue(rgb: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
-    # Rotate chroma in YIQ space: luminance stays, hue turns by ``angle`` radians.
-    to_yiq = torch.tensor(
-        [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], dtype=rgb.dtype
-    )
-    from_yiq = torch.linalg.inv(to_yiq)
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    one, zero = torch.ones_like(angle), torch.zeros_like(angle)
-    rotation = torch.stack(
-        [
-            torch.stack([one, zero, zero]),
-            torch.stack([zero, cos, -sin]),
-            torch.stack([zero, sin, cos]),
-        ]
-    )
-    matrix = from_yiq @ rotation @ to_yiq
-    return torch.einsum("ij,njhw->nihw", matrix, rgb)
-
-
-def _to_tensor(picture: Image.Image) -> torch.Tensor:
-    array = np.asarray(picture.convert("RGB"), dtype=np.float32) / 255.0
-    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0)
-
-
-def _to_image(tensor: torch.Tensor) -> Image.Image:
-    array = (tensor[0].permute(1, 2, 0).detach().numpy() * 255 + 0.5).clip(0, 255)
-    return Image.fromarray(array.astype(np.uint8), "RGB")
-
-
-def _centre_square(rgb: torch.Tensor) -> torch.Tensor:
-    """The centre square of (n, 3, H, W): what the model's own transform looks at (shortest
-    side, centre crop). Optimising a squashed whole picture would tune a view that the
-    report, which embeds the result through that transform, never measures."""
-    height, width = rgb.shape[-2:]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    return rgb[..., top : top + side, left : left + side]
-
-
-def _model_input(encoder: ClipEncoder, rgb: torch.Tensor) -> torch.Tensor:
-    """Resize to the model's resolution and normalise, keeping the graph for gradients."""
-    from open_clip import get_model_preprocess_cfg
-
-    cfg = get_model_preprocess_cfg(encoder.model)
-    size = encoder.image_size
-    resized = torch.nn.functional.interpolate(
-        _centre_square(rgb), size=(size, size), mode="bilinear", align_corners=False, antialias=True
-    )
-    mean = torch.tensor(cfg["mean"], dtype=rgb.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(cfg["std"], dtype=rgb.dtype).view(1, 3, 1, 1)
-    return (resized - mean) / std
-
-
-def _embed(encoder: ClipEncoder, picture: Image.Image) -> np.ndarray:
-    return encoder.encode_images([picture])[0]
-
-
-def _probability(encoder, vector, label_vectors, target_index) -> float:
-    return float(zero_shot(vector[None], label_vectors, encoder.logit_scale)[0, target_index])
-
-
-def grade_colours(
-    encoder: ClipEncoder,
-    picture: Image.Image,
-    label_vectors: np.ndarray,
-    target_index: int,
-    target_name: str,
-    *,
-    steps: int = 40,
-    learning_rate: float = 0.08,
-    content_weight: float = 7.5,
-    progress: Callable[[int, int], None] | None = None,
-) -> PixelTransfer:
-    """Optimise six colour-grade parameters so the picture reads as the target emotion.
-
-    The loss is ``−log p(target) + content_weight · (s / 100) · (1 − cos(source, result))``,
-    computed by the frozen image tower at model resolution, where ``s`` is the model's
-    logit scale: the emotion term's gradient grows with ``s``, so the content term is
-    scaled with it (CLIP's s = 100 keeps ``content_weight`` as it is; the pocket model
-    learned s ≈ 20). The parameters, bounded by ``tanh`` to :data:`GRADE_LIMITS`, are then
-    applied to the full-size picture.
-    """
-    source = _to_tensor(picture)
-    small = torch.nn.functional.interpolate(
-        _centre_square(source), size=(encoder.image_size * 2,) * 2, mode="bilinear", antialias=True
-    )
-    labels = torch.from_numpy(label_vectors)
-    source_vector = torch.from_numpy(_embed(encoder, picture))
-    raw = {name: torch.zeros((), requires_grad=True) for name in GRADE_PARAMETERS}
-    optimiser = torch.optim.Adam(list(raw.values()), lr=learning_rate)
-    limits = {name: torch.tensor(limit) for name, limit in GRADE_LIMITS.items()}
-    content = content_weight * encoder.logit_scale / 100
-
-    def bounded():
-        return {name: limits[name] * torch.tanh(value) for name, value in raw.items()}
-
-    for step in range(steps):
-        graded = apply_grade(small, bounded())
-        features = encoder.model.encode_image(_model_input(encoder, graded), normalize=True)[0]
-        log_probs = torch.log_softmax(encoder.logit_scale * features @ labels.T, dim=0)
-        loss = -log_probs[target_index] + content * (1 - features @ source_vector)
-        gradients = torch.autograd.grad(loss, list(raw.values()))
-        for value, gradient in zip(raw.values(), gradients, strict=True):
-            value.grad = gradient
-        optimiser.step()
-        if progress is not None:
-            progress(step + 1, steps)
-    with torch.no_grad():
-        params = bounded()
-        result = _to_image(apply_grade(source, params))
-    return _report(
-        encoder,
-        picture,
-        result,
-        "colour grade",
-        label_vectors,
-        target_index,
-        target_name,
-        {k: round(float(v), 4) for k, v in params.items()},
-        before=source_vector.numpy(),
-    )
-
-
-def _report(
-    encoder, picture, result, method, label_vectors, target_index, target_name, params, before=None
-):
-    """Emo-S and CLIP-I of ``result``; ``before`` is the source's vector when already known."""
-    before = _embed(encoder, picture) if before is None else before
-    after = _embed(encoder, result)
-    return PixelTransfer(
-        image=result,
-        method=method,
-        target=target_name,
-        probability_before=_probability(encoder, before, label_vectors, target_index),
-        probability_after=_probability(encoder, after, label_vectors, target_index),
-        clip_i=float(before @ after),
-        parameters=params,
-    )
-
-
-# sRGB (D65) <-> CIE Lab, the colour space Reinhard et al. transfer statistics in.
-_RGB_TO_XYZ = np.array(
-    [
-        [0.4124564, 0.3575761, 0.1804375],
-        [0.2126729, 0.7151522, 0.0721750],
-        [0.0193339, 0.1191920, 0.9503041],
-    ]
-)
-_WHITE = np.array([0.95047, 1.0, 1.08883])
-
-
-def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB values in [0, 1], shape (..., 3) → Lab (L in [0, 100])."""
-    linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = linear @ _RGB_TO_XYZ.T / _WHITE
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.stack(
-        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])],
-        axis=-1,
-    )
-
-
-def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`rgb_to_lab`, clipped to [0, 1]."""
-    fy = (lab[..., 0] + 16) / 116
-    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
-    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE
-    linear = xyz @ np.linalg.inv(_RGB_TO_XYZ).T
-    linear = np.clip(linear, 0, 1)
-    rgb = np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear)
-    return np.clip(rgb, 0, 1)
-
-
-def lab_statistics(picture: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation of a picture in Lab."""
-    lab = rgb_to_lab(np.asarray(picture.convert("RGB"), dtype=np.float64) / 255.0).reshape(-1, 3)
-    return lab.mean(axis=0), lab.std(axis=0) + 1e-6
-
-
-def reinhard_transfer(
-    encoder: ClipEncoder,
-    picture: Image.Image,
-    references: list[Image.Image],
-    weights: np.ndarray,
-    label_vectors: np.ndarray,
-    target_index: int,
-    target_name: str,
-    *,
-    strength: float = 0.8,
-) -> PixelTransfer:
-    """Give ``picture`` the Lab colour statistics of the (weighted) reference pictures.
-
-    Reinhard et al. (2001): match each Lab channel's mean and standard deviation; the
-    references are the mood board, weighted by their (positive) placement weights.
-    ``strength`` blends between the original (0) and the full transfer (1).
-    """
-    weights = np.clip(np.asarray(weights, dtype=np.float64), 0, None)
-    weights = (
-        weights / weights.sum()
-        if weights.sum() > 0
-        else np.full(len(references), 1 / len(references))
-    )
-    stats = [lab_statistics(reference) for reference in references]
-    target_mean = sum(w * mean for w, (mean, _) in zip(weights, stats, strict=True))
-    target_std = sum(w * std for w, (_, std) in zip(weights, stats, strict=True))
-    lab = rgb_to_lab(np.asarray(picture.convert("RGB"), dtype=np.float64) / 255.0)
-    mean, std = lab.reshape(-1, 3).mean(axis=0), lab.reshape(-1, 3).std(axis=0) + 1e-6
-    moved = (lab - mean) / std * target_std + target_mean
-    blended = (1 - strength) * lab + strength * moved
-    result = Image.fromarray((lab_to_rgb(blended) * 255 + 0.5).astype(np.uint8), "RGB")
-    return _report(
-        encoder,
-        picture,
-        result,
-        "reference (Reinhard)",
-        label_vectors,
-        target_index,
-        target_name,
-        {"strength": strength},
-    )

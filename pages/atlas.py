@@ -1,14 +1,14 @@
 """Atlas: where texts land among pictures, coloured by emotion, on an LLE (or other) map."""
 
-import numpy as np
 import streamlit as st
 
+from core import defaults
 from core.plots import atlas_figure, emotion_bars, method_grid
-from core.projection import METHOD_LABELS, METHODS
+from core.projection import METHODS
+from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import t
-from ui.sidebar import context
-from ui.state import atlas_for, start_umap_warm_up
+from ui.i18n import figure_words, say, t, translated
+from ui.results import AtlasSettings, atlas_for, cached_comparison, save_settings, saved_settings
 from ui.widgets import show_item, texts_box
 
 ensure_app_frame()
@@ -21,16 +21,21 @@ if ctx is None:
 left, right = st.columns([3, 1])
 with right:
     texts = texts_box()
-    method = st.selectbox(t("method"), METHODS, key="method", format_func=METHOD_LABELS.get)
-    dims = st.radio(t("dimensions"), [2, 3], key="dims", horizontal=True)
-    # k adapts to the collection: LLE needs fewer neighbours than there are points
     n_items = len(ctx.collection.embeddings) + len(texts)
-    k_max = max(3, min(40, n_items - 2))
-    if st.session_state.get("k", 12) > k_max:
+    saved = saved_settings().fitted_to(n_items)  # k adapts: LLE needs k below the points
+    method_name = translated("projection", list(METHODS))
+    method = st.selectbox(
+        t("method"), METHODS, METHODS.index(saved.method), key="method", format_func=method_name
+    )
+    dims = st.radio(t("dimensions"), [2, 3], [2, 3].index(saved.dims), key="dims", horizontal=True)
+    k_max = defaults.max_k(n_items)
+    if st.session_state.get("k", saved.k) > k_max:
         st.session_state["k"] = k_max
-    k = st.slider(t("neighbours_k"), 3, k_max, min(12, k_max), key="k", help=t("k_help"))
-    reg = st.select_slider(t("regularisation"), [1e-4, 1e-3, 1e-2, 1e-1], 1e-3, key="reg")
-    center = st.toggle(t("close_gap"), True, key="center", help=t("gap_help"))
+    k = st.slider(t("neighbours_k"), defaults.K_RANGE[0], k_max, saved.k, key="k", help=t("k_help"))
+    reg = st.select_slider(t("regularisation"), defaults.REG_CHOICES, saved.reg, key="reg")
+    center = st.toggle(t("close_gap"), saved.center, key="center", help=t("gap_help"))
+    settings = AtlasSettings(method, dims, k, reg, center)
+    save_settings(settings)
 
 with left:
     if n_items < 5:
@@ -38,22 +43,22 @@ with left:
         st.stop()
     try:
         with st.spinner(t("fitting_map")):
-            atlas = atlas_for(ctx, texts, method, dims, k, reg, center)
+            atlas = atlas_for(ctx, texts, settings)
     except ValueError as error:
-        st.error(f"{t('map_failed')} {error}")
+        st.error(f"{t('map_failed')} {say(error)}")
         st.stop()
     for notice in atlas.projector.notices_:
-        st.info(notice)
+        st.info(say(notice))
     items = atlas.embeddings
-    thumbnails = [ctx.collection.thumbnails.get(name) for name in items.names]
     figure = atlas_figure(
         atlas.coords,
         items.names,
         items.kinds,
         atlas.top,
         label_names=ctx.label_names,
-        thumbnails=thumbnails,
-        title=f"{METHOD_LABELS[method]} · k = {k} · {ctx.model_name}",
+        thumbnails=[ctx.collection.thumbnails.get(name) for name in items.names],
+        title=f"{method_name(method)} · k = {k}",
+        words=figure_words(),
     )
     event = st.plotly_chart(figure, on_select="rerun", key="atlas_plot", selection_mode="points")
 
@@ -76,32 +81,30 @@ with right:
         emotion_bars(atlas.probabilities[row], ctx.label_set.labels, label_names=ctx.label_names),
         key="atlas_bars",
     )
-    similarity = atlas.embeddings.vectors @ atlas.embeddings.vectors[row]
-    nearest = [i for i in np.argsort(-similarity) if i != row and items.kinds[i] == "image"][:5]
+    nearest, similarity = atlas.nearest_images(row)
     st.markdown(f"**{t('nearest_pictures')}**")
     st.image(
         [ctx.collection.pictures[items.names[i]] for i in nearest],
-        caption=[f"{similarity[i]:.2f}" for i in nearest],
+        caption=[f"{s:.2f}" for s in similarity],
         width=72,
     )
 
 with st.expander(t("compare_methods")):
     if st.button(t("run_comparison"), key="compare"):
-        maps, progress = {}, st.progress(0.0)
-        for index, name in enumerate(METHODS):
-            try:
-                maps[name] = atlas_for(ctx, texts, name, 2, k, reg, center)
-            except ValueError as error:
-                st.warning(f"{METHOD_LABELS[name]}: {error}")
-            progress.progress((index + 1) / len(METHODS), text=METHOD_LABELS[name])
+        bar = st.progress(0.0)
+        maps = cached_comparison(
+            (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings),
+            k,
+            _vectors=atlas.mapped,
+            _progress=lambda done, total, name: bar.progress(done / total, text=method_name(name)),
+        )
+        bar.empty()
+        for name, result in maps.items():
+            if result.error:
+                st.warning(f"{method_name(name)}: {say(result.error)}")
         panels = {
-            f"{METHOD_LABELS[name]} · {a.quality['seconds']:.2f} s": (
-                a.coords,
-                a.top,
-                a.embeddings.kinds,
-            )
-            for name, a in maps.items()
+            f"{method_name(name)} · {r.seconds:.2f} s": (r.coords, atlas.top, items.kinds)
+            for name, r in maps.items()
+            if r.coords is not None
         }
         st.plotly_chart(method_grid(panels), key="compare_plot")
-
-start_umap_warm_up()  # also when this page ran alone (see ui.frame)

@@ -1,18 +1,15 @@
 """Classify: zero-shot emotions of the collection, and a linear probe trained on labels."""
 
-import csv
-
-import numpy as np
 import streamlit as st
 
-from core.datasets import DatasetRejected, read_label_csv, read_labelled_zip
-from core.embedding import embed_images
-from core.emotions import fit_linear_probe, top_labels
+from core.datasets import DatasetRejected, gallery_metadata, read_label_csv, read_labelled_zip
+from core.emotions import fit_linear_probe, top_labels, zero_shot_accuracy
 from core.plots import confusion_figure, emotion_distribution
+from ui.collections import embed_sources
+from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import t
-from ui.sidebar import context
-from ui.state import GALLERY_IMAGES, get_encoder
+from ui.i18n import figure_words, say, t, translated
+from ui.models import get_encoder
 
 ensure_app_frame()
 
@@ -41,17 +38,17 @@ with right:
 
 st.markdown(f"#### {t('linear_probe')}")
 st.caption(t("probe_help"))
+sources = ["gallery", "zip", "csv"]
 source = st.radio(
     t("labelled_data"),
-    ["gallery", "zip", "csv"],
+    sources,
     horizontal=True,
     key="probe_source",
-    format_func={"gallery": t("probe_gallery"), "zip": t("probe_zip"), "csv": t("probe_csv")}.get,
+    format_func=translated("probe", sources),
 )
 vectors, labels = None, None
 if source == "gallery":
-    with open(GALLERY_IMAGES.parent / "metadata.csv", encoding="utf-8") as handle:
-        truth = {row["file"].split("/")[-1]: row["emotion"] for row in csv.DictReader(handle)}
+    truth = {name: entry.emotion for name, entry in gallery_metadata().items()}
     rows = [i for i, name in enumerate(images.names) if truth.get(name)]
     if rows:
         vectors, labels = images.vectors[rows], [truth[images.names[i]] for i in rows]
@@ -61,14 +58,14 @@ elif source == "zip":
     upload = st.file_uploader(t("probe_zip"), type=["zip"], key="probe_zip")
     if upload is not None:
         try:
-            sources, zip_labels, refused = read_labelled_zip(upload.getvalue())
+            pictures, zip_labels, refused = read_labelled_zip(upload.getvalue())
         except DatasetRejected as error:
-            st.error(f"{upload.name}: {error}")
+            st.error(f"{upload.name}: {say(error)}")
             st.stop()
-        embedded = embed_images(sources, get_encoder(ctx.model_name))
+        embedded = embed_sources(get_encoder(ctx.model_name), pictures, t("embedding_labelled"))
         for name, reason in refused + embedded.rejected:
-            st.warning(f"{t('refused')} {name}: {reason}")
-        by_name = dict(zip([s[0] for s in sources], zip_labels, strict=True))
+            st.warning(f"{t('refused')} {name}: {say(reason)}")
+        by_name = dict(zip([s[0] for s in pictures], zip_labels, strict=True))
         vectors, labels = embedded.vectors, [by_name[n] for n in embedded.names]
 else:
     upload = st.file_uploader(
@@ -79,7 +76,7 @@ else:
             upload.getvalue().decode("utf-8", "replace"), set(images.names)
         )
         for name, reason in refused[:50]:
-            st.warning(f"{t('refused')} {name}: {reason}")
+            st.warning(f"{t('refused')} {name}: {say(reason)}")
         rows = [i for i, name in enumerate(images.names) if name in mapping]
         if rows:
             vectors, labels = images.vectors[rows], [mapping[images.names[i]] for i in rows]
@@ -88,24 +85,19 @@ if vectors is not None and st.button(t("train_probe"), key="train_probe", type="
     try:
         report = fit_linear_probe(vectors, labels)
     except ValueError as error:
-        st.error(f"{t('probe_failed')} {error}")
+        st.error(f"{t('probe_failed')} {say(error)}")
         st.stop()
     columns = st.columns(3)
     columns[0].metric(
         t("probe_accuracy"), f"{report.accuracy:.0%}", help=f"{len(report.fold_accuracies)}-fold"
     )
-    known = [i for i, label in enumerate(labels) if label in ctx.label_set.labels]
-    if known:
-        zero = ctx.emotions(vectors[known])
-        agreement = np.mean(
-            [
-                ctx.label_set.labels[int(r.argmax())] == labels[i]
-                for r, i in zip(zero, known, strict=True)
-            ]
-        )
+    agreement = zero_shot_accuracy(ctx.emotions(vectors), labels, ctx.label_set)
+    if agreement is not None:
         columns[1].metric(t("zero_shot_accuracy"), f"{agreement:.0%}")
     columns[2].metric(t("examples"), len(labels))
     st.plotly_chart(
-        confusion_figure(report.confusion, report.labels, label_names=ctx.label_names),
+        confusion_figure(
+            report.confusion, report.labels, label_names=ctx.label_names, words=figure_words()
+        ),
         key="confusion",
     )

@@ -1,18 +1,14 @@
 """Export: embeddings, emotions and the atlas as files that open anywhere, offline."""
 
-import csv
-import io
-
-import numpy as np
 import streamlit as st
 
-from core.emotions import top_labels
+from core import export
 from core.plots import atlas_figure
+from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import t
-from ui.sidebar import context
-from ui.state import atlas_for
-from ui.widgets import DEFAULT_TEXTS
+from ui.i18n import figure_words, say, t, translated
+from ui.results import atlas_for, saved_settings
+from ui.widgets import current_texts
 
 ensure_app_frame()
 
@@ -21,72 +17,44 @@ ctx = context()
 if ctx is None:
     st.stop()
 
-items = ctx.collection.embeddings
-probabilities = ctx.emotions(items.vectors)
-tops = top_labels(probabilities, ctx.label_set)
-
-buffer = io.StringIO()
-writer = csv.writer(buffer)
-writer.writerow(
-    ["name", "kind", "top_emotion", *[f"p_{x}" for x in ctx.label_set.labels]]
-    + [f"e{i}" for i in range(items.vectors.shape[1])]
-)
-for name, kind, top, probs, vector in zip(
-    items.names, items.kinds, tops, probabilities, items.vectors, strict=True
-):
-    writer.writerow([name, kind, top, *(f"{v:.6f}" for v in np.concatenate([probs, vector]))])
-st.download_button(
-    t("download_csv"), buffer.getvalue().encode("utf-8"), "embeddings.csv", "text/csv", key="csv"
-)
-
-npz = io.BytesIO()
-np.savez_compressed(
-    npz,
-    names=np.array(items.names),
-    kinds=np.array(items.kinds),
-    vectors=items.vectors,
-    probabilities=probabilities,
-    labels=np.array(ctx.label_set.labels),
-    model=np.array(ctx.model_name),
-)
-st.download_button(
-    t("download_npz"), npz.getvalue(), "embeddings.npz", "application/octet-stream", key="npz"
-)
-
-texts = tuple(
-    line.strip()
-    for line in st.session_state.get("texts", DEFAULT_TEXTS).splitlines()
-    if line.strip()
-)
-method = st.session_state.get("method", "lle")
+# The sentences and the settings of the Atlas page, exactly as it draws them.
+texts = current_texts()
 n_items = len(ctx.collection.embeddings) + len(texts)
+settings = saved_settings().fitted_to(n_items)
 if n_items < 5:
     st.warning(t("atlas_too_few").format(count=len(ctx.collection.embeddings)))
     st.stop()
-k = min(st.session_state.get("k", 12), n_items - 2)  # as the Atlas page adapts it
 try:
-    atlas = atlas_for(
-        ctx,
-        texts,
-        method,
-        2,
-        k,
-        st.session_state.get("reg", 1e-3),
-        st.session_state.get("center", True),
-    )
+    with st.spinner(t("fitting_map")):
+        atlas = atlas_for(ctx, texts, settings)
 except ValueError as error:
-    st.error(f"{t('map_failed')} {error}")
+    st.error(f"{t('map_failed')} {say(error)}")
     st.stop()
+
+items, labels = atlas.embeddings, ctx.label_set.labels  # pictures and sentences
+csv_bytes = export.embeddings_csv(items, atlas.probabilities, labels)
+st.download_button(t("download_csv"), csv_bytes, "embeddings.csv", "text/csv", key="csv")
+npz_bytes = export.embeddings_npz(items, atlas.probabilities, labels)
+st.download_button(
+    t("download_npz"), npz_bytes, "embeddings.npz", "application/octet-stream", key="npz"
+)
+
+method = translated("projection", [settings.method])(settings.method)
 figure = atlas_figure(
     atlas.coords,
-    atlas.embeddings.names,
-    atlas.embeddings.kinds,
+    items.names,
+    items.kinds,
     atlas.top,
     label_names=ctx.label_names,
-    thumbnails=[ctx.collection.thumbnails.get(n) for n in atlas.embeddings.names],
-    title=f"Emotion Atlas · {method} · k = {k}",
+    thumbnails=[ctx.collection.thumbnails.get(n) for n in items.names],
+    title=f"{t('app_title')} · {method} · k = {settings.k}",
+    words=figure_words(),
 )
-html = figure.to_html(include_plotlyjs=True, full_html=True)
-st.download_button(t("download_html"), html.encode("utf-8"), "atlas.html", "text/html", key="html")
-st.caption(t("export_caption").format(count=len(items), method=method, k=k))
+html = export.atlas_html(figure, f"{t('app_title')} · {method}")
+st.download_button(t("download_html"), html, "atlas.html", "text/html", key="html")
+st.caption(
+    t("export_caption").format(
+        count=len(ctx.collection.embeddings), texts=len(texts), method=method, k=settings.k
+    )
+)
 st.info(t("presentation_hint"))

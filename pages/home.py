@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from core.registry import ModelUnavailableError
+from core.registry import ModelUnavailableError, default_model_name
 from ui.frame import ensure_app_frame
 from ui.i18n import t
-from ui.sidebar import preset_rows
-from ui.state import get_encoder
+from ui.models import get_encoder, preset_rows
 
 ensure_app_frame()
 
@@ -16,7 +15,8 @@ st.write(t("home_intro"))
 
 st.markdown(f"#### {t('pipeline')}")
 try:  # the real token ids of the example, from the chosen model's own tokenizer
-    tokens = get_encoder(st.session_state.get("model", "pocket")).tokenizer(["我爱你"])[0]
+    encoder = get_encoder(st.session_state.get("model") or default_model_name())
+    tokens = encoder.tokenizer(["我爱你"])[0]
     example_ids = "我爱你 → " + str([int(i) for i in tokens if i][:6])[:-1] + ", …]"
 except (ModelUnavailableError, ValueError):
     example_ids = "我爱你 → [ids]"
@@ -34,9 +34,10 @@ if st.button(t("try_example"), type="primary", key="example"):
     st.switch_page("pages/transfer.py")
 
 st.markdown(f"#### {t('models_heading')}")
+rows = preset_rows()
 st.table(
     {
-        t("model"): [name for name, *_ in preset_rows()],
-        "": [t("ready") if ok else t("not_ready") for _, ok, *_ in preset_rows()],
+        t("model"): [name for name, *_ in rows],
+        "": [t("ready") if ok else t("not_ready") for _, ok, *_ in rows],
     }
 )

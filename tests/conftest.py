@@ -47,7 +47,7 @@ def no_network(request, monkeypatch):
 
 @pytest.fixture(scope="session")
 def tiny_encoder():
-    from core.encoders import load_encoder
+    from core.models import load_encoder
 
     return load_encoder(TINY)
 

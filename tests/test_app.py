@@ -150,7 +150,8 @@ def test_choosing_a_model_that_is_not_here_explains_and_offers_the_download(tmp_
     at = open_page("pages/atlas.py")
     at.selectbox(key="model").set_value("ViT-B-32/laion2b_s34b_b79k").run()
     assert not at.exception
-    assert any("about 605 MB" in w.value for w in at.warning)
+    assert any("not on this server" in w.value for w in at.warning)
+    assert not any("/" in w.value for w in [*at.warning, *at.caption])  # no server paths
     assert any("cannot be used right now" in e.value for e in at.error)
     assert at.button(key="download_model").label == "Download it now (about 605 MB)"
     at.button(key="download_model").click().run()  # offline: a sentence, not a traceback
@@ -228,3 +229,36 @@ def test_umap_waits_for_its_warm_up_and_draws():
     assert not at.exception
     assert at.get("plotly_chart")
     assert not at.error
+
+
+def test_atlas_settings_survive_other_pages_and_export_uses_them():
+    at = open_page("pages/atlas.py")
+    at.selectbox(key="method").set_value("pca").run()
+    at.slider(key="k").set_value(7).run()
+    at.text_area(key="texts").set_value("我爱你\n今天好难过").run()
+    assert not at.exception
+    at.switch_page("pages/transfer.py").run()
+    at.switch_page("pages/atlas.py").run()
+    assert at.selectbox(key="method").value == "pca"
+    assert at.slider(key="k").value == 7
+    assert at.text_area(key="texts").value == "我爱你\n今天好难过"
+    at.switch_page("pages/export.py").run()
+    assert not at.exception
+    caption = " ".join(c.value for c in at.caption)
+    assert "2 sentences" in caption and "PCA" in caption and "k = 7" in caption
+
+
+def test_core_notices_are_said_in_chinese_on_a_chinese_page():
+    import re
+
+    at = open_page("pages/atlas.py", lang="zh")
+    at.selectbox(key="method").set_value("lle-hessian").run()
+    assert not at.exception
+    notices = [box.value for box in [*at.info, *at.warning, *at.error]]
+    assert notices, "Hessian LLE on the gallery reports what it did"
+    for notice in notices:
+        assert re.search(r"[\u4e00-\u9fff]", notice), notice
+        words = set(re.findall(r"[A-Za-z]{4,}", notice))
+        assert words <= {"eigen", "solver", "dense", "arpack", "Hessian", "LTSA", "ValueError"}, (
+            notice
+        )

@@ -20,7 +20,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="apt-get install chromium")
+# Slow (a server start and a browser): run by `make test-slow`, which .ci/run runs too.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="apt-get install chromium"),
+]
 
 
 def _free_port() -> int:
@@ -69,6 +73,11 @@ def server(tmp_path_factory):
         process.wait(timeout=30)
 
 
+def _navigation(page) -> list[str]:
+    links = page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()
+    return [link.split("\n")[-1].strip() for link in links]
+
+
 def test_atlas_renders_in_a_real_browser(server, tmp_path):
     url, started = server
     shots = Path(os.environ.get("EMOTION_ATLAS_SCREENSHOTS", tmp_path))
@@ -89,6 +98,22 @@ def test_atlas_renders_in_a_real_browser(server, tmp_path):
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
         assert page.get_by_text("Emotion atlas").first.is_visible()
         assert page.locator(".js-plotly-plot .layer-above image").count() > 100  # thumbnails
+        # The first visit of a fresh server came by deep link: the navigation still names
+        # the app's pages (not its file names) in the page's language.
+        assert _navigation(page) == ["Home", "Atlas", "Transfer", "Classify", "Learn LLE", "Export"]
         page.screenshot(path=str(shots / "atlas.png"))
+        chinese = browser.new_page(viewport={"width": 1280, "height": 720})
+        chinese.goto(f"{url}/export?lang=zh", wait_until="domcontentloaded")
+        chinese.wait_for_selector("[data-testid='stDownloadButton']", timeout=120_000)
+        assert _navigation(chinese) == [
+            "首页",
+            "情绪地图",
+            "情绪迁移",
+            "情绪分类",
+            "学习 LLE",
+            "导出",
+        ]
+        assert chinese.locator("[data-testid='stAlertContentError']").count() == 0
+        chinese.screenshot(path=str(shots / "export_zh.png"))
         browser.close()
     print(f"first atlas plot after {first_plot:.1f} s from `streamlit run`")

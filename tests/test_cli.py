@@ -194,7 +194,7 @@ def test_transfer_writes_image_and_json(corpus, tmp_path):
 
 def test_speedup_option_names_the_variant_and_keeps_the_space(corpus, tmp_path):
     outs = {}
-    for variant in ("fp32", "int8"):
+    for variant in ("fp32", "channels_last"):
         outs[variant] = tmp_path / f"{variant}.npz"
         done = run_cli(
             "embed",
@@ -210,8 +210,8 @@ def test_speedup_option_names_the_variant_and_keeps_the_space(corpus, tmp_path):
             outs[variant],
         )
         assert done.returncode == 0, done.stderr
-    fp32, int8 = (EmbeddingSet.load_npz(outs[v]) for v in ("fp32", "int8"))
-    assert fp32.model_id == TINY and int8.model_id == f"{TINY}+int8"
-    assert (fp32.vectors * int8.vectors).sum(axis=1).min() > 0.99
+    fp32, fast = (EmbeddingSet.load_npz(outs[v]) for v in ("fp32", "channels_last"))
+    assert fp32.model_id == TINY and fast.model_id == f"{TINY}+channels_last"
+    assert (fp32.vectors * fast.vectors).sum(axis=1).min() > 0.99
     refused = run_cli("embed", corpus["red.png"], "--model", TINY, "--speedup", "fp8")
     assert refused.returncode == 2 and "invalid choice: 'fp8'" in refused.stderr

@@ -12,7 +12,7 @@ import torch
 from conftest import TINY
 from PIL import Image
 
-from core.encoders import load_encoder, save_local_dir
+from core.models import load_encoder, save_local_dir
 from core.registry import (
     PRESETS,
     ModelUnavailableError,

@@ -4,11 +4,8 @@ seeded fuzzing; server settings; memory over reruns."""
 from __future__ import annotations
 
 import gc
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -65,10 +62,10 @@ def full_corpus(tmp_path_factory):
 def test_hostile_zips_through_the_upload_reader():
     from make_corpus import zip_corpus_bytes
 
-    from ui.state import _upload_sources
+    from core.datasets import expand_uploads
 
     zips = zip_corpus_bytes()
-    sources, refused = _upload_sources([_Upload(name, data) for name, data in zips.items()])
+    sources, refused = expand_uploads(list(zips.items()))
     assert [name for name, _ in sources] == ["traversal.zip/joy/red.png"]
     reasons = dict(refused)
     assert "unpacks to 300 MB" in reasons["bomb.zip"]
@@ -119,24 +116,12 @@ def test_whole_corpus_through_the_pipeline_keeps_the_good(full_corpus, tiny_enco
 
 
 def test_whole_corpus_through_the_cli(full_corpus, tmp_path):
+    from test_cli import run_cli
+
     out = tmp_path / "out.npz"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "core",
-            "embed",
-            str(next(iter(full_corpus.values())).parent),
-            "--model",
-            "emotion-atlas-tiny@random",
-            "--out",
-            str(out),
-            "--no-cache",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    folder = next(iter(full_corpus.values())).parent
+    done = run_cli(
+        "embed", folder, "--model", "emotion-atlas-tiny@random", "--out", out, "--no-cache"
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert f"{len(GOOD)} embedded ({len(GOOD)} images" in done.stdout
@@ -156,24 +141,17 @@ def test_odd_texts_are_embedded_or_refused_with_a_reason(tiny_encoder):
 
 
 def test_odd_texts_through_the_cli(tmp_path):
+    from test_cli import run_cli
+
     arguments = [t for t in ODD_TEXTS if "\x00" not in t and "\ud800" not in t]  # argv limits
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "core",
-            "emotions",
-            "--model",
-            "emotion-atlas-tiny@random",
-            "--json",
-            "--texts",
-            *arguments,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ, EMOTION_ATLAS_CACHE=str(tmp_path)),
+    done = run_cli(
+        "emotions",
+        "--model",
+        "emotion-atlas-tiny@random",
+        "--json",
+        "--texts",
+        *arguments,
+        cache=tmp_path,
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert len(done.stdout.splitlines()) + done.stderr.count("refused") == len(arguments)
@@ -335,7 +313,7 @@ def test_uploads_and_zips_are_read_in_memory_never_written(full_corpus, monkeypa
     import io
     import zipfile
 
-    from ui.state import _upload_sources
+    from core.datasets import expand_uploads
 
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
@@ -352,6 +330,6 @@ def test_uploads_and_zips_are_read_in_memory_never_written(full_corpus, monkeypa
         return real_open(file, mode, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded_open)
-    sources, refused = _upload_sources(uploads)
+    sources, refused = expand_uploads([(u.name, u.getvalue()) for u in uploads])
     assert [name for name, _ in sources] == ["photo.jpg", "set.zip/joy/red.png"]
     assert refused == [("set.zip/../../escape.png", "unsafe path inside the zip")]

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import TINY  # noqa: F401  (the tiny architecture is registered by core)
 
-from core.encoders import load_encoder
 from core.images import load_image_file
+from core.models import load_encoder
 from core.pocket import render
 from core.pocket.data import Sample, SampleStream, vocabulary
 from core.pocket.evaluate import IMPLIED, SENTENCES, load_sentences, recall_at

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.__main__ import main
-from core.encoders import load_encoder
+from core.models import load_encoder
 from core.pocket import towers
 from core.registry import POCKET_DIR, ModelUnavailableError, resolve_model, text_tower_of
 

@@ -9,19 +9,16 @@ import torch
 from PIL import Image
 from sklearn.manifold import LocallyLinearEmbedding
 
-from core.transfer import (
+from core.projection import barycentric_weights, center, unit
+from core.recolour import (
     GRADE_PARAMETERS,
     apply_grade,
-    barycentric_weights,
-    centre_images,
     lab_statistics,
     lab_to_rgb,
-    place_text,
     reinhard_transfer,
     rgb_to_lab,
-    steer,
-    unit,
 )
+from core.transfer import place_text, steer
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +41,7 @@ def test_barycentric_weights_reconstruct_points_inside_the_hull():
 def test_placement_is_sklearn_lle_transform(cloud):
     images, texts, emotions = cloud
     centre = texts.mean(axis=0)
-    centred_images = centre_images(images)
+    centred_images = center(images)
     lle = LocallyLinearEmbedding(n_neighbors=8, n_components=2, reg=1e-3, random_state=0)
     coords = lle.fit_transform(centred_images)
     placement = place_text(
@@ -132,7 +129,7 @@ def test_reinhard_takes_the_reference_statistics(pocket):
 
 @pytest.fixture(scope="module")
 def pocket():
-    from core.encoders import load_encoder
+    from core.models import load_encoder
 
     return load_encoder("pocket")
 
@@ -140,8 +137,8 @@ def pocket():
 def test_colour_grade_moves_a_gallery_photo_towards_the_target(pocket):
     from core.emotions import EKMAN7, label_vectors
     from core.images import load_image_file
+    from core.recolour import grade_colours
     from core.registry import PROJECT_ROOT
-    from core.transfer import grade_colours
 
     picture = load_image_file(PROJECT_ROOT / "assets/gallery/images/photo_coffee.jpg").image
     labels = label_vectors(pocket, EKMAN7)

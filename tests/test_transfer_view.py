@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.__main__ import GALLERY_IMAGES, main
+from core.__main__ import main
 from core.atlas import build_atlas
+from core.defaults import GALLERY_IMAGES
 from core.embedding import embed_paths, embed_texts
 from core.emotions import PARROTT6, label_vectors, prompt_bank_center
-from core.encoders import load_encoder
+from core.models import load_encoder
 from core.projection import center_modalities
 from core.transfer import fit_image_map, transfer_view
 

@@ -1,18 +1,21 @@
-"""The frame around every page: page config, the shared sidebar, presentation mode.
+"""The frame around every page: navigation, page config, the shared sidebar, presentation.
 
-app.py draws it before running the page. One case needs the page to draw it itself:
-Streamlit treats an app with a ``pages/`` folder as a legacy multipage app until its
-entry script has called ``st.navigation`` once in the server process, so the first request
-of a fresh server to a deep link such as ``/atlas`` (and every AppTest run) executes
-``pages/atlas.py`` alone. :func:`ensure_app_frame` notices that, draws the frame in place
-(widget state and clicks are kept), and switches the process to ``st.navigation`` mode so
-later runs go through app.py.
+app.py calls :func:`run_app`. One case needs a page to draw the frame itself: Streamlit
+treats an app whose entry script sits beside a ``pages/`` folder as a legacy multipage
+app until the entry script has called ``st.navigation`` once in the server process, so
+the first request of a fresh server to a deep link such as ``/atlas`` (and every AppTest
+run of a page) executes ``pages/atlas.py`` alone. Every page therefore starts with
+:func:`ensure_app_frame`: when app.py did not run first in this script run, it calls the
+public ``st.navigation`` with the app's own pages (which, as documented, ends the legacy
+mode for the process and names the pages in the user's language) and draws the frame in
+place. Only public Streamlit API is used.
 """
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from ui.i18n import t
 from ui.sidebar import render_sidebar
@@ -23,6 +26,29 @@ PRESENTATION_CSS = (
     "header, footer, [data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl']"
     " {display: none !important;}</style>"
 )
+
+# (file, title key, icon, url path); the first is the default page.
+PAGES = (
+    ("pages/home.py", "home", "🏠", "home"),
+    ("pages/atlas.py", "atlas", "🗺️", "atlas"),
+    ("pages/transfer.py", "transfer", "🎨", "transfer"),
+    ("pages/classify.py", "classify", "🏷️", "classify"),
+    ("pages/learn.py", "learn", "🎓", "learn"),
+    ("pages/export.py", "export", "📦", "export"),
+)
+
+# Set by app.py for the script run in this thread; a page consumes it. Script runs of one
+# session happen in its own thread, one at a time.
+_run = threading.local()
+
+
+def navigation():
+    """``st.navigation`` over the app's pages, titled in the current language."""
+    pages = [
+        st.Page(path, title=t(title), icon=icon, url_path=url, default=index == 0)
+        for index, (path, title, icon, url) in enumerate(PAGES)
+    ]
+    return st.navigation(pages)
 
 
 def render_frame() -> None:
@@ -39,7 +65,20 @@ def _leave() -> None:
     st.session_state["presentation"] = False
 
 
+def run_app() -> None:
+    """The entry script's body: navigation, the frame, then the chosen page."""
+    page = navigation()
+    render_frame()
+    _run.framed = True
+    try:
+        page.run()
+    finally:
+        _run.framed = False
+
+
 def ensure_app_frame() -> None:
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False  # what st.navigation itself sets
-        render_frame()
+    """First line of every page: draw the frame when app.py did not (see the module notes)."""
+    if getattr(_run, "framed", False):
+        return
+    navigation()  # public API: ends the legacy pages/ mode and names the pages
+    render_frame()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.messages import Message
+
 LANGUAGES = {"en": "English", "zh": "中文"}
 
 _PAIRS: dict[str, tuple[str, str]] = {
@@ -237,9 +239,39 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "情绪地图网页（HTML，可离线打开）",
     ),
     "export_caption": (
-        "{count} pictures; the atlas uses the Atlas page's settings ({method}, k = {k}).",
-        "共 {count} 张图片；地图使用“情绪地图”页的设置（{method}，k = {k}）。",
+        "{count} pictures and {texts} sentences; the atlas uses the Atlas page's settings "
+        "({method}, k = {k}).",
+        "共 {count} 张图片、{texts} 个句子；地图使用“情绪地图”页的设置（{method}，k = {k}）。",
     ),
+    # progress while embedding
+    "embedding_gallery": ("Embedding the gallery", "正在编码图库"),
+    "embedding_uploads": ("Embedding uploads", "正在编码上传的图片"),
+    "embedding_folder": ("Embedding the folder", "正在编码文件夹中的图片"),
+    "embedding_labelled": ("Embedding the labelled pictures", "正在编码带标签的图片"),
+    "model_ready": ("Ready on this server.", "已在本服务器上就绪。"),
+    "model_needs_download": (
+        "Its weights are not on this server yet.",
+        "本服务器上还没有这个模型的权重。",
+    ),
+    # map methods (names of algorithms stay as they are known)
+    "projection_lle": ("LLE (standard)", "LLE（标准）"),
+    "projection_lle-modified": ("LLE (modified)", "LLE（改进）"),
+    "projection_lle-hessian": ("LLE (Hessian)", "LLE（Hessian 海森）"),
+    "projection_lle-ltsa": ("LTSA", "LTSA（局部切空间对齐）"),
+    "projection_umap": ("UMAP", "UMAP"),
+    "projection_tsne": ("t-SNE", "t-SNE"),
+    "projection_pca": ("PCA", "PCA"),
+    # words inside figures
+    "fig_texts": ("texts", "文本"),
+    "fig_mood_board": ("mood board", "情绪板"),
+    "fig_points": ("points", "点"),
+    "fig_point": ("chosen point", "选中的点"),
+    "fig_neighbours": ("neighbours", "近邻"),
+    "fig_knn_graph": ("k-NN graph", "k 近邻图"),
+    "fig_predicted": ("predicted", "预测"),
+    "fig_true": ("true", "真实"),
+    "fig_text": ("text", "文本"),
+    "k_too_large": ("k = {k} needs more than {n} points.", "k = {k} 需要多于 {n} 个点。"),
     "presentation_hint": (
         "For a projector, switch on presentation mode in the sidebar: larger type, no sidebar.",
         "投影时可在侧边栏打开演示模式：字体更大，隐藏侧边栏。",
@@ -268,3 +300,42 @@ def translated(prefix: str, options: list[str]):
     """
     names = {option: t(f"{prefix}_{option}") for option in options}
     return names.__getitem__
+
+
+def say(message) -> str:
+    """A core message (or an exception carrying one) in the current language.
+
+    Core reports :class:`~core.messages.Message` objects: a code and values with English
+    text. In Chinese the template comes from ``ui/messages_zh.py``; values that are
+    messages themselves are rendered the same way. Anything else is shown as it is.
+    """
+    if isinstance(message, BaseException):
+        message = message.args[0] if message.args else type(message).__name__
+    if not isinstance(message, Message) or current_language() == "en":
+        return str(message)
+    from ui.messages_zh import ZH
+
+    template = ZH.get(message.code)
+    if template is None:
+        return str(message)
+    values = {k: say(v) if isinstance(v, Message) else v for k, v in message.values.items()}
+    return template.format(**values)
+
+
+# Visible words inside figures; core.plots takes them as parameters.
+FIGURE_WORDS = (
+    "texts",
+    "mood_board",
+    "points",
+    "point",
+    "neighbours",
+    "knn_graph",
+    "predicted",
+    "true",
+    "text",
+)
+
+
+def figure_words() -> dict[str, str]:
+    """The words :mod:`core.plots` draws inside figures, in the current language."""
+    return {word: t(f"fig_{word}") for word in FIGURE_WORDS}

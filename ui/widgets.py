@@ -4,30 +4,38 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import defaults
 from ui.i18n import t
 
 DEFAULT_TEXTS = (
     "我爱你\nI love you\nour dog died this morning\n航空公司弄丢了我的行李\n好开心，终于放假了"
 )
-MAX_TEXTS = 50
+TEXTS_KEY = "atlas_texts"  # not a widget key: survives pages that do not show the box
 
 
 def parse_texts(raw: str) -> tuple[str, ...]:
     """One sentence per line, empty lines and repeats dropped, at most MAX_TEXTS."""
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
-    return tuple(dict.fromkeys(lines))[:MAX_TEXTS]
+    return tuple(dict.fromkeys(lines))[: defaults.MAX_TEXTS]
 
 
 def current_texts() -> tuple[str, ...]:
     """The Atlas page's sentences, also when another page is showing."""
-    return parse_texts(st.session_state.get("texts", DEFAULT_TEXTS))
+    return parse_texts(st.session_state.get(TEXTS_KEY, DEFAULT_TEXTS))
 
 
 def texts_box() -> tuple[str, ...]:
-    """The multi-line text box of the Atlas page."""
-    raw = st.text_area(t("texts"), DEFAULT_TEXTS, key="texts", height=150, help=t("texts_help"))
-    if len({line.strip() for line in raw.splitlines()} - {""}) > MAX_TEXTS:
-        st.warning(t("too_many_texts").format(limit=MAX_TEXTS))
+    """The multi-line text box of the Atlas page; what it holds outlives a page switch."""
+    raw = st.text_area(
+        t("texts"),
+        st.session_state.get(TEXTS_KEY, DEFAULT_TEXTS),
+        key="texts",
+        height=150,
+        help=t("texts_help"),
+    )
+    st.session_state[TEXTS_KEY] = raw
+    if len({line.strip() for line in raw.splitlines()} - {""}) > defaults.MAX_TEXTS:
+        st.warning(t("too_many_texts").format(limit=defaults.MAX_TEXTS))
     return parse_texts(raw)
 
 
@@ -38,4 +46,5 @@ def show_item(ctx, atlas, row: int) -> None:
     if atlas.embeddings.kinds[row] == "image":
         st.image(ctx.collection.pictures[name], caption=f"{name} · {top}", width=160)
     else:
-        st.markdown(f"> {name}\n\n**{top}**")
+        st.text(name)  # a sentence is shown as text, never as Markdown
+        st.markdown(f"**{top}**")

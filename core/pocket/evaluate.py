@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.defaults import GALLERY_IMAGES
 from core.emotions import EKMAN7, LABEL_SETS, label_in_set, label_vectors, zero_shot
 from core.encoders import ClipEncoder
 from core.pocket.data import vocabulary
@@ -31,7 +32,7 @@ from core.registry import PROJECT_ROOT
 
 SENTENCES = PROJECT_ROOT / "assets" / "pocket_eval" / "sentences.csv"
 IMPLIED = PROJECT_ROOT / "assets" / "pocket_eval" / "implied.csv"
-GALLERY = PROJECT_ROOT / "assets" / "gallery" / "images"
+GALLERY = GALLERY_IMAGES
 EVAL_SEED = 90_210  # never used by training (training streams use small seeds)
 QUICK_STRIDE = 4
 LANGUAGES = ("en", "zh")

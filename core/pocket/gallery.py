@@ -16,12 +16,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from core.defaults import GALLERY_DIR
 from core.pocket.data import vocabulary
 from core.pocket.lexicon import SCENES
 from core.pocket.render import RenderStyle, render_emoji, render_scene
-from core.registry import PROJECT_ROOT
 
-GALLERY_DIR = PROJECT_ROOT / "assets" / "gallery"
 SIZE = 128
 GALLERY_STYLE = RenderStyle(0.7, 0.9, 8.0, 0.0, 0.6)
 SCENES_PER_MOOD = 7

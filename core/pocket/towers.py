@@ -19,6 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.messages import Message, define
+
+define(
+    {
+        "tower.not_installed": (
+            "The {title} text tower is not installed ({install}; wheels for {platforms})."
+        ),
+        "tower.unknown": "Unknown text tower {name!r}; choose one of {choices}.",
+        "tower.none_installed": "The pocket model needs a text tower: {commands}.",
+    }
+)
+
 
 @dataclass(frozen=True)
 class TowerInfo:
@@ -144,8 +156,12 @@ def _import(info: TowerInfo):
         return importlib.import_module(info.module)
     except ImportError as error:  # also a blocked or half-installed package
         raise TowerUnavailable(
-            f"The {info.title} text tower is not installed ({info.install}; "
-            f"wheels for {info.platforms})."
+            Message(
+                "tower.not_installed",
+                title=info.title,
+                install=info.install,
+                platforms=info.platforms,
+            )
         ) from error
 
 
@@ -169,7 +185,7 @@ def load_tower(name: str) -> SentenceTower:
         Its package does not import here; the message says how to install it.
     """
     if name not in TOWERS:
-        raise ValueError(f"Unknown text tower {name!r}; choose one of {', '.join(TOWERS)}.")
+        raise ValueError(Message("tower.unknown", name=name, choices=", ".join(TOWERS)))
     with _LOADING:
         if name not in _LOADED:
             _LOADED[name] = _CLASSES[name]()
@@ -192,4 +208,4 @@ def choose_tower(preference: tuple[str, ...]) -> str:
         if tower_importable(name):
             return name
     commands = " or ".join(TOWERS[name].install for name in preference)
-    raise TowerUnavailable(f"The pocket model needs a text tower: {commands}.")
+    raise TowerUnavailable(Message("tower.none_installed", commands=commands))

@@ -1,0 +1,299 @@
+"""Changing the pixels: a picture re-coloured toward an emotion (DESIGN.md, "transfer").
+
+* :func:`grade_colours` optimises a global colour grade (exposure, contrast, saturation,
+  hue, warmth, vignette) by the encoder's own gradient toward the target label.
+* :func:`reinhard_transfer` moves the picture's Lab statistics toward those of a mood board
+  (the sentence's nearest pictures, weighted as :func:`core.transfer.place_text` weighs them).
+
+Both report Emo-S (target probability after − before) and CLIP-I (source/result cosine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.emotions import zero_shot
+from core.encoders import ClipEncoder
+
+GRADE_PARAMETERS = ("exposure", "contrast", "saturation", "hue", "warmth", "vignette")
+GRADE_LIMITS = {
+    "exposure": 1.0,  # stops
+    "contrast": 0.6,
+    "saturation": 0.8,
+    "hue": 0.6,  # radians
+    "warmth": 0.5,
+    "vignette": 0.6,
+}
+
+
+@dataclass
+class PixelTransfer:
+    """A changed picture and how well it carries the target emotion."""
+
+    image: Image.Image
+    method: str
+    target: str
+    probability_before: float
+    probability_after: float
+    clip_i: float
+    parameters: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def emo_s(self) -> float:
+        """Target probability after minus before (EmoEdit's Emo-S)."""
+        return self.probability_after - self.probability_before
+
+
+def _luminance(rgb: torch.Tensor) -> torch.Tensor:
+    weights = torch.tensor([0.299, 0.587, 0.114], dtype=rgb.dtype).view(1, 3, 1, 1)
+    return (rgb * weights).sum(dim=1, keepdim=True)
+
+
+def apply_grade(rgb: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Apply the six global adjustments to images of shape (n, 3, H, W) in [0, 1].
+
+    Every step is differentiable in the parameters and independent of resolution, so
+    values found at model resolution apply unchanged to the full-size picture.
+    """
+    out = rgb * torch.pow(2.0, params["exposure"])
+    warmth = params["warmth"]
+    out = out * torch.stack([1 + 0.25 * warmth, torch.ones_like(warmth), 1 - 0.25 * warmth]).view(
+        1, 3, 1, 1
+    )
+    mean = _luminance(out).mean(dim=(2, 3), keepdim=True)
+    out = (out - mean) * (1 + params["contrast"]) + mean
+    grey = _luminance(out)
+    out = grey + (out - grey) * (1 + params["saturation"])
+    out = _rotate_hue(out, params["hue"])
+    height, width = out.shape[-2:]
+    ys = torch.linspace(-1, 1, height, dtype=out.dtype).view(1, 1, height, 1)
+    xs = torch.linspace(-1, 1, width, dtype=out.dtype).view(1, 1, 1, width)
+    out = out * (1 - params["vignette"] * (xs**2 + ys**2) / 2)
+    return out.clamp(0, 1)
+
+
+def _rotate_hue(rgb: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    # Rotate chroma in YIQ space: luminance stays, hue turns by ``angle`` radians.
+    to_yiq = torch.tensor(
+        [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], dtype=rgb.dtype
+    )
+    from_yiq = torch.linalg.inv(to_yiq)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    one, zero = torch.ones_like(angle), torch.zeros_like(angle)
+    rotation = torch.stack(
+        [
+            torch.stack([one, zero, zero]),
+            torch.stack([zero, cos, -sin]),
+            torch.stack([zero, sin, cos]),
+        ]
+    )
+    matrix = from_yiq @ rotation @ to_yiq
+    return torch.einsum("ij,njhw->nihw", matrix, rgb)
+
+
+def _to_tensor(picture: Image.Image) -> torch.Tensor:
+    array = np.asarray(picture.convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0)
+
+
+def _to_image(tensor: torch.Tensor) -> Image.Image:
+    array = (tensor[0].permute(1, 2, 0).detach().numpy() * 255 + 0.5).clip(0, 255)
+    return Image.fromarray(array.astype(np.uint8), "RGB")
+
+
+def _centre_square(rgb: torch.Tensor) -> torch.Tensor:
+    """The centre square of (n, 3, H, W): what the model's own transform looks at (shortest
+    side, centre crop). Optimising a squashed whole picture would tune a view that the
+    report, which embeds the result through that transform, never measures."""
+    height, width = rgb.shape[-2:]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return rgb[..., top : top + side, left : left + side]
+
+
+def _model_input(encoder: ClipEncoder, rgb: torch.Tensor) -> torch.Tensor:
+    """Resize to the model's resolution and normalise, keeping the graph for gradients."""
+    from open_clip import get_model_preprocess_cfg
+
+    cfg = get_model_preprocess_cfg(encoder.model)
+    size = encoder.image_size
+    resized = torch.nn.functional.interpolate(
+        _centre_square(rgb), size=(size, size), mode="bilinear", align_corners=False, antialias=True
+    )
+    mean = torch.tensor(cfg["mean"], dtype=rgb.dtype).view(1, 3, 1, 1)
+    std = torch.tensor(cfg["std"], dtype=rgb.dtype).view(1, 3, 1, 1)
+    return (resized - mean) / std
+
+
+def _embed(encoder: ClipEncoder, picture: Image.Image) -> np.ndarray:
+    return encoder.encode_images([picture])[0]
+
+
+def _probability(encoder, vector, label_vectors, target_index) -> float:
+    return float(zero_shot(vector[None], label_vectors, encoder.logit_scale)[0, target_index])
+
+
+def grade_colours(
+    encoder: ClipEncoder,
+    picture: Image.Image,
+    label_vectors: np.ndarray,
+    target_index: int,
+    target_name: str,
+    *,
+    steps: int = 40,
+    learning_rate: float = 0.08,
+    content_weight: float = 7.5,
+    progress: Callable[[int, int], None] | None = None,
+) -> PixelTransfer:
+    """Optimise six colour-grade parameters so the picture reads as the target emotion.
+
+    The loss is ``−log p(target) + content_weight · (s / 100) · (1 − cos(source, result))``,
+    computed by the frozen image tower at model resolution, where ``s`` is the model's
+    logit scale: the emotion term's gradient grows with ``s``, so the content term is
+    scaled with it (CLIP's s = 100 keeps ``content_weight`` as it is; the pocket model
+    learned s ≈ 20). The parameters, bounded by ``tanh`` to :data:`GRADE_LIMITS`, are then
+    applied to the full-size picture.
+    """
+    source = _to_tensor(picture)
+    small = torch.nn.functional.interpolate(
+        _centre_square(source), size=(encoder.image_size * 2,) * 2, mode="bilinear", antialias=True
+    )
+    labels = torch.from_numpy(label_vectors)
+    source_vector = torch.from_numpy(_embed(encoder, picture))
+    raw = {name: torch.zeros((), requires_grad=True) for name in GRADE_PARAMETERS}
+    optimiser = torch.optim.Adam(list(raw.values()), lr=learning_rate)
+    limits = {name: torch.tensor(limit) for name, limit in GRADE_LIMITS.items()}
+    content = content_weight * encoder.logit_scale / 100
+
+    def bounded():
+        return {name: limits[name] * torch.tanh(value) for name, value in raw.items()}
+
+    for step in range(steps):
+        graded = apply_grade(small, bounded())
+        features = encoder.model.encode_image(_model_input(encoder, graded), normalize=True)[0]
+        log_probs = torch.log_softmax(encoder.logit_scale * features @ labels.T, dim=0)
+        loss = -log_probs[target_index] + content * (1 - features @ source_vector)
+        gradients = torch.autograd.grad(loss, list(raw.values()))
+        for value, gradient in zip(raw.values(), gradients, strict=True):
+            value.grad = gradient
+        optimiser.step()
+        if progress is not None:
+            progress(step + 1, steps)
+    with torch.no_grad():
+        params = bounded()
+        result = _to_image(apply_grade(source, params))
+    return _report(
+        encoder,
+        picture,
+        result,
+        "colour grade",
+        label_vectors,
+        target_index,
+        target_name,
+        {k: round(float(v), 4) for k, v in params.items()},
+        before=source_vector.numpy(),
+    )
+
+
+def _report(
+    encoder, picture, result, method, label_vectors, target_index, target_name, params, before=None
+):
+    """Emo-S and CLIP-I of ``result``; ``before`` is the source's vector when already known."""
+    before = _embed(encoder, picture) if before is None else before
+    after = _embed(encoder, result)
+    return PixelTransfer(
+        image=result,
+        method=method,
+        target=target_name,
+        probability_before=_probability(encoder, before, label_vectors, target_index),
+        probability_after=_probability(encoder, after, label_vectors, target_index),
+        clip_i=float(before @ after),
+        parameters=params,
+    )
+
+
+# sRGB (D65) <-> CIE Lab, the colour space Reinhard et al. transfer statistics in.
+_RGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
+_WHITE = np.array([0.95047, 1.0, 1.08883])
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB values in [0, 1], shape (..., 3) → Lab (L in [0, 100])."""
+    linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = linear @ _RGB_TO_XYZ.T / _WHITE
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack(
+        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])],
+        axis=-1,
+    )
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`rgb_to_lab`, clipped to [0, 1]."""
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE
+    linear = xyz @ np.linalg.inv(_RGB_TO_XYZ).T
+    linear = np.clip(linear, 0, 1)
+    rgb = np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear)
+    return np.clip(rgb, 0, 1)
+
+
+def lab_statistics(picture: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of a picture in Lab."""
+    lab = rgb_to_lab(np.asarray(picture.convert("RGB"), dtype=np.float64) / 255.0).reshape(-1, 3)
+    return lab.mean(axis=0), lab.std(axis=0) + 1e-6
+
+
+def reinhard_transfer(
+    encoder: ClipEncoder,
+    picture: Image.Image,
+    references: list[Image.Image],
+    weights: np.ndarray,
+    label_vectors: np.ndarray,
+    target_index: int,
+    target_name: str,
+    *,
+    strength: float = 0.8,
+) -> PixelTransfer:
+    """Give ``picture`` the Lab colour statistics of the (weighted) reference pictures.
+
+    Reinhard et al. (2001): match each Lab channel's mean and standard deviation; the
+    references are the mood board, weighted by their (positive) placement weights.
+    ``strength`` blends between the original (0) and the full transfer (1).
+    """
+    weights = np.clip(np.asarray(weights, dtype=np.float64), 0, None)
+    weights = (
+        weights / weights.sum()
+        if weights.sum() > 0
+        else np.full(len(references), 1 / len(references))
+    )
+    stats = [lab_statistics(reference) for reference in references]
+    target_mean = sum(w * mean for w, (mean, _) in zip(weights, stats, strict=True))
+    target_std = sum(w * std for w, (_, std) in zip(weights, stats, strict=True))
+    lab = rgb_to_lab(np.asarray(picture.convert("RGB"), dtype=np.float64) / 255.0)
+    mean, std = lab.reshape(-1, 3).mean(axis=0), lab.reshape(-1, 3).std(axis=0) + 1e-6
+    moved = (lab - mean) / std * target_std + target_mean
+    blended = (1 - strength) * lab + strength * moved
+    result = Image.fromarray((lab_to_rgb(blended) * 255 + 0.5).astype(np.uint8), "RGB")
+    return _report(
+        encoder,
+        picture,
+        result,
+        "reference (Reinhard)",
+        label_vectors,
+        target_index,
+        target_name,
+        {"strength": strength},
+    )

@@ -1,0 +1,164 @@
+"""Picture collections of a session: the bundled gallery, uploads, an allowed server folder.
+
+A :class:`Collection` is embeddings plus small decoded pictures, keyed by model and
+content. The gallery is shared by every session (``st.cache_resource``); uploads and
+folders are kept per session and re-read only when what was chosen changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from core import defaults
+from core.cache import EmbeddingCache
+from core.datasets import expand_uploads
+from core.embedding import EmbeddingSet, embed_images
+from core.encoders import ClipEncoder
+from core.folders import list_files, resolve_folder
+from core.images import MAX_FILE_BYTES, decode_image, iter_files, thumbnail_png, too_large
+from ui.i18n import t
+from ui.models import get_encoder
+
+
+@dataclass
+class Collection:
+    """Pictures of one session: embeddings plus the decoded thumbnails, keyed by content."""
+
+    key: str
+    embeddings: EmbeddingSet
+    thumbnails: dict[str, bytes]  # name -> PNG bytes
+    pictures: dict[str, object]  # name -> PIL image (gallery and uploads are small)
+
+
+def progress_bar(label: str):
+    """A Streamlit progress bar and the ``(done, total)`` callback that moves it."""
+    bar = st.progress(0.0, text=label)
+
+    def report(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{label} {done}/{total}")
+
+    return bar, report
+
+
+def embed_sources(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label: str):
+    """Embed ``(name, bytes)`` pictures with the disk cache and a progress bar."""
+    bar, report = progress_bar(label)
+    embeddings = embed_images(sources, encoder, cache=EmbeddingCache(), progress=report)
+    bar.empty()
+    return embeddings
+
+
+def _collect(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label: str) -> Collection:
+    embeddings = embed_sources(encoder, sources, label)
+    pictures, thumbnails = {}, {}
+    kept = set(embeddings.names)
+    for name, data in sources:
+        if name in kept:
+            picture = decode_image(data, name).image
+            picture.thumbnail((defaults.PICTURE_SIZE, defaults.PICTURE_SIZE))
+            pictures[name] = picture
+            thumbnails[name] = thumbnail_png(picture, defaults.MAP_THUMBNAIL)
+    # Names are part of the key: two users with the same pictures under other names must
+    # never share a cached map (whose hovers and exports carry the names).
+    content = "\n".join(
+        f"{n}:{h}" for n, h in zip(embeddings.names, embeddings.hashes, strict=True)
+    )
+    digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return Collection(f"{encoder.model_id}:{digest}", embeddings, thumbnails, pictures)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def gallery_collection(model_name: str) -> Collection:
+    """The bundled gallery embedded by ``model_name`` (cached on disk: fast after the first)."""
+    sources = [(p.name, p.read_bytes()) for p in iter_files([defaults.GALLERY_IMAGES])]
+    return _collect(get_encoder(model_name), sources, t("embedding_gallery"))
+
+
+def _session_collection(model_name: str, slot: str, signature: str, read, label: str):
+    """One collection per slot and session, rebuilt only when ``signature`` changes.
+
+    ``read()`` gives ``(sources, refused)`` and runs only then: a rerun with the same
+    uploads or the same folder copies and hashes no picture bytes again. Returns the
+    collection (None when nothing could be read) and the refusals.
+    """
+    key = f"{slot}:{model_name}:{signature}"
+    store = st.session_state.setdefault(f"{slot}_collection", {})
+    if key not in store:
+        store.clear()  # the previous set of this slot is released
+        sources, refused = read()
+        collection = _collect(get_encoder(model_name), sources, label) if sources else None
+        store[key] = (collection, refused)
+    collection, refused = store[key]
+    return collection, refused + (collection.embeddings.rejected if collection else [])
+
+
+def upload_collection(model_name: str, files) -> tuple[Collection | None, list[tuple[str, str]]]:
+    """Embed uploaded pictures and zips (kept per session); returns the collection and refusals."""
+    if not files:
+        return None, []
+    # Streamlit gives every uploaded file its own id: no need to read the bytes to know
+    signature = hashlib.sha256(
+        "\n".join(f"{f.file_id}:{f.name}:{f.size}" for f in files).encode()
+    ).hexdigest()
+    return _session_collection(
+        model_name,
+        "uploads",
+        signature,
+        lambda: expand_uploads([(f.name, f.getvalue()) for f in files]),
+        t("embedding_uploads"),
+    )
+
+
+def folder_collection(model_name: str, root: str, relative: str):
+    """Embed the pictures of an allowed server folder; refusals explain anything skipped.
+
+    The folder is listed on every rerun (names, sizes, modification times), but its files
+    are read only when that listing changed.
+    """
+    folder = resolve_folder(Path(root), relative)
+    files, listing_refused = list_files(folder, Path(root))
+    stats = [(str(path.relative_to(folder)), path.stat()) for path in files]
+    signature = hashlib.sha256(
+        "\n".join(f"{name}:{s.st_size}:{s.st_mtime_ns}" for name, s in stats).encode()
+    ).hexdigest()
+
+    def read():
+        sources, refused = [], list(listing_refused)
+        for (name, status), path in zip(stats, files, strict=True):
+            if status.st_size > MAX_FILE_BYTES:
+                refused.append((path.name, too_large(status.st_size)))
+            else:
+                sources.append((name, path.read_bytes()))
+        return sources, refused
+
+    return _session_collection(
+        model_name, "folder", f"{folder}:{signature}", read, t("embedding_folder")
+    )
+
+
+def merge(collections: list[Collection | None]) -> Collection:
+    """One collection of several (gallery and uploads), joined once per session.
+
+    Joining copies every vector; the result is kept in the session and reused while the
+    same collections are chosen, so a rerun copies nothing.
+    """
+    present = [c for c in collections if c is not None and len(c.embeddings)]
+    if len(present) == 1:
+        return present[0]
+    key = "+".join(c.key for c in present)
+    kept = st.session_state.get("merged_collection")
+    if kept is not None and kept.key == key:
+        return kept
+    embeddings = present[0].embeddings
+    thumbnails, pictures = dict(present[0].thumbnails), dict(present[0].pictures)
+    for other in present[1:]:
+        embeddings = embeddings + other.embeddings
+        thumbnails.update(other.thumbnails)
+        pictures.update(other.pictures)
+    merged = Collection(key, embeddings, thumbnails, pictures)
+    st.session_state["merged_collection"] = merged
+    return merged

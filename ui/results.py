@@ -1,0 +1,140 @@
+"""Cached results every page draws from: sentence vectors, label prompts, maps, placements.
+
+Results live in ``st.cache_resource`` (one shared object, never copied per rerun; callers
+must not mutate them). Keys are plain strings and numbers that name everything a result
+depends on (model, collection content and names, sentences, labels, settings);
+unhashable inputs travel in ``_underscored`` arguments beside the key that identifies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from core import defaults
+from core.atlas import Atlas, build_atlas
+from core.cache import EmbeddingCache
+from core.embedding import EmbeddingSet, embed_texts
+from core.emotions import LabelSet, label_vectors, prompt_bank_center
+from core.projection import Compared, compare_methods
+from core.transfer import TransferView, fit_image_map, transfer_view
+from ui.models import get_encoder
+from ui.warmup import wait_for_umap
+
+if TYPE_CHECKING:
+    from ui.collections import Collection
+    from ui.context import Context
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def text_embeddings(model_name: str, texts: tuple[str, ...]) -> EmbeddingSet:
+    return embed_texts(list(texts), get_encoder(model_name), cache=EmbeddingCache())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_label_vectors(model_name: str, label_set_key: str, _label_set: LabelSet) -> np.ndarray:
+    return label_vectors(get_encoder(model_name), _label_set)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_prompt_center(model_name: str, label_set_key: str, _label_set: LabelSet) -> np.ndarray:
+    return prompt_bank_center(get_encoder(model_name), _label_set)
+
+
+@dataclass(frozen=True)
+class AtlasSettings:
+    """What the Atlas page draws with; Export and the comparison use the same."""
+
+    method: str = "lle"
+    dims: int = 2
+    k: int = defaults.K
+    reg: float = defaults.REG
+    center: bool = True
+
+    def fitted_to(self, n_items: int) -> AtlasSettings:
+        """These settings with k lowered to what ``n_items`` points support."""
+        return AtlasSettings(**{**asdict(self), "k": min(self.k, defaults.max_k(n_items))})
+
+
+SETTINGS_KEY = "atlas_settings"  # not a widget key: survives pages without the widgets
+
+
+def saved_settings() -> AtlasSettings:
+    return st.session_state.get(SETTINGS_KEY, AtlasSettings())
+
+
+def save_settings(settings: AtlasSettings) -> None:
+    st.session_state[SETTINGS_KEY] = settings
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def cached_atlas(
+    model_name: str,
+    collection_key: str,
+    texts: tuple[str, ...],
+    label_set_key: str,
+    settings: AtlasSettings,
+    _collection: Collection,
+    _label_set: LabelSet,
+) -> Atlas:
+    """One fitted map per parameter set, shared across reruns and sessions."""
+    items = _collection.embeddings + text_embeddings(model_name, texts)
+    items.rejected = []
+    return build_atlas(
+        items,
+        get_encoder(model_name),
+        _label_set,
+        labels=cached_label_vectors(model_name, label_set_key, _label_set),
+        text_center=cached_prompt_center(model_name, label_set_key, _label_set),
+        method=settings.method,
+        n_components=settings.dims,
+        n_neighbors=settings.k,
+        reg=settings.reg,
+        center=settings.center,
+    )
+
+
+def atlas_for(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> Atlas:
+    """The (cached) atlas of the sidebar's collection and labels with these settings."""
+    wait_for_umap(settings.method)
+    return cached_atlas(
+        ctx.model_name,
+        ctx.collection.key,
+        texts,
+        ctx.label_key,
+        settings,
+        _collection=ctx.collection,
+        _label_set=ctx.label_set,
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def cached_comparison(
+    key: tuple, n_neighbors: int, _vectors: np.ndarray, _progress=None
+) -> dict[str, Compared]:
+    """Every method on the same vectors (shared across sessions, keyed by ``key``)."""
+    return compare_methods(_vectors, n_neighbors, before_fit=wait_for_umap, progress=_progress)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def cached_image_map(model_name: str, collection_key: str, k: int, _collection: Collection):
+    """The collection's own LLE map for placement with this k (shared across sessions)."""
+    return fit_image_map(_collection.embeddings.vectors, k=k)
+
+
+def transfer_for(ctx: Context, text_vector: np.ndarray, k: int) -> TransferView:
+    """:func:`core.transfer.transfer_view` of one sentence among the sidebar's pictures."""
+    return transfer_view(
+        text_vector,
+        ctx.collection.embeddings.vectors,
+        label_vectors=ctx.label_vectors,
+        logit_scale=ctx.encoder.logit_scale,
+        text_center=cached_prompt_center(ctx.model_name, ctx.label_key, ctx.label_set),
+        k=k,
+        image_map=cached_image_map(
+            ctx.model_name, ctx.collection.key, k, _collection=ctx.collection
+        ),
+    )
