@@ -26,6 +26,19 @@ def _progress_printer(label: str):
     return report
 
 
+def _cache(args: argparse.Namespace):
+    """The embedding cache the command asked for, or None (no cache) with a one-line note
+    when that folder cannot be used: an unusable cache never fails the work."""
+    from core.embedding import usable_cache
+
+    if getattr(args, "no_cache", False):
+        return None
+    cache, reason = usable_cache(args.cache_dir)
+    if cache is None:
+        print(f"note: {reason}", file=sys.stderr)
+    return cache
+
+
 def command_models(args: argparse.Namespace) -> int:
     from core.registry import list_presets, text_tower_of
 
@@ -58,7 +71,6 @@ def command_models(args: argparse.Namespace) -> int:
 
 
 def command_embed(args: argparse.Namespace) -> int:
-    from core.cache import EmbeddingCache
     from core.embedding import embed_paths, embed_texts
     from core.export import embeddings_npz, write_file
     from core.models import load_encoder
@@ -67,7 +79,7 @@ def command_embed(args: argparse.Namespace) -> int:
         print("Nothing to embed: give image files or folders, or --texts.", file=sys.stderr)
         return EXIT_BAD_REQUEST
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
-    cache = None if args.no_cache else EmbeddingCache(args.cache_dir)
+    cache = _cache(args)
     result = embed_paths(
         args.paths,
         encoder,
@@ -129,14 +141,13 @@ def _rounded(labels, values) -> dict[str, float]:
 
 def _embed_request(args: argparse.Namespace, paths, texts):
     """Label set, encoder and embeddings (refusals printed) for the emotions/atlas commands."""
-    from core.cache import EmbeddingCache
     from core.embedding import embed_paths, embed_texts
     from core.emotions import load_label_set
     from core.models import load_encoder
 
     label_set = load_label_set(args.labels)
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
-    cache = EmbeddingCache(args.cache_dir)
+    cache = _cache(args)
     result = embed_paths(paths, encoder, cache=cache, progress=_progress_printer("images"))
     result = result + embed_texts(texts, encoder, cache=cache)
     for name, reason in result.rejected:
@@ -218,7 +229,6 @@ def command_atlas(args: argparse.Namespace) -> int:
 
 def _placed_texts(args: argparse.Namespace, texts: list[str], collection: list[str]):
     """Embed ``texts`` and ``collection`` and place every text (one core call per text)."""
-    from core.cache import EmbeddingCache
     from core.embedding import embed_paths, embed_texts
     from core.emotions import load_label_set
     from core.models import load_encoder
@@ -226,7 +236,7 @@ def _placed_texts(args: argparse.Namespace, texts: list[str], collection: list[s
 
     label_set = load_label_set(args.labels)
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
-    cache = EmbeddingCache(args.cache_dir)
+    cache = _cache(args)
     embedded = embed_texts(texts, encoder, cache=cache)
     gallery = embed_paths(collection, encoder, cache=cache)
     if not 1 <= args.k < len(gallery):
@@ -275,16 +285,20 @@ def command_place(args: argparse.Namespace) -> int:
 
 def command_transfer(args: argparse.Namespace) -> int:
     from core.export import picture_bytes, write_file
-    from core.images import load_image_file
+    from core.images import ImageRejected, load_image_file
     from core.recolour import grade_colours, reinhard_transfer
 
+    try:  # the picture is checked before any model is loaded or anything embedded
+        picture = load_image_file(args.image).image
+    except ImageRejected as error:
+        print(f"error: {args.image}: {error}", file=sys.stderr)
+        return EXIT_BAD_REQUEST
     encoder, label_set, labels, text, gallery, views = _placed_texts(
         args, [args.text], args.gallery
     )
     if not len(text):
         print(f"error: {text.rejected[0][1]}", file=sys.stderr)
         return EXIT_BAD_REQUEST
-    picture = load_image_file(args.image).image
     view = views[0]
     placement = view.placement
     target_index = int(view.text_probs.argmax())
@@ -345,6 +359,20 @@ def command_eval_pocket(args: argparse.Namespace) -> int:
     return 0
 
 
+def batch_size_option(value: str) -> int:
+    """``--batch-size``: a whole number of at least 1."""
+    import core.embedding  # noqa: F401  (defines the message code)
+    from core.messages import Message
+
+    try:
+        size = int(value)
+    except ValueError:
+        size = None
+    if size is None or size < 1:
+        raise argparse.ArgumentTypeError(Message("embedding.bad_batch_size", value=repr(value)))
+    return size
+
+
 def landmarks_option(value: str) -> int | str | None:
     if value in ("auto", "none"):
         return None if value == "none" else value
@@ -386,7 +414,12 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--texts", nargs="+", default=[], metavar="TEXT")
     embed.add_argument("--model", default="pocket", help="model name (default: pocket)")
     embed.add_argument("--out", default="embeddings.npz", help="output .npz file")
-    embed.add_argument("--batch-size", type=int, default=32)
+    embed.add_argument(
+        "--batch-size",
+        type=batch_size_option,
+        default=32,
+        help="pictures encoded at once (default 32)",
+    )
     embed.add_argument("--cache-dir", default=None, help="embedding cache folder")
     embed.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     embed.add_argument(

@@ -32,6 +32,11 @@ BOARD_TILE = 96  # one tile of the mood board figure
 INTAKE_THUMBNAIL = 128  # core.images.make_thumbnail's default
 MAP_THUMBNAIL_LIMIT = 300  # more layout images than this make the browser sluggish
 
+# Pixel transfer (core.recolour): results above this many pixels are scaled down to it,
+# and the work runs in bands of rows, so one click's memory is bounded on any input.
+MAX_RESULT_PIXELS = 24_000_000  # 6000 x 4000
+BAND_ROWS = 256
+
 # Input limits.
 MAX_TEXTS = 50  # sentences on one map
 MAX_SENTENCE_CHARS = 500  # one sentence typed on the Transfer page

@@ -8,7 +8,9 @@ rest of the batch.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,15 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from core.cache import EmbeddingCache, text_key
-from core.encoders import ClipEncoder, ProgressCallback, file_sha256
+from core.encoders import ClipEncoder, ProgressCallback
 from core.images import (
-    MAX_FILE_BYTES,
     ImageRejected,
     decode_image,
     iter_files,
     load_image_file,
+    regular_file_chunks,
     sha256_bytes,
-    too_large,
     unreadable,
 )
 from core.messages import Message, define, message_of
@@ -42,6 +43,15 @@ define(
             "{cached} from cache), {refused} refused"
         ),
         "embedding.no_such_path": "no such file or folder",
+        "embedding.bad_batch_size": (
+            "the batch size must be a whole number of at least 1, got {value}"
+        ),
+        "embedding.cache_not_a_folder": (
+            "the cache folder {folder} cannot be used ({reason}); working without a cache"
+        ),
+        "embedding.cache_is_a_file": "{path} is not a folder",
+        "embedding.cache_not_a_folder_itself": "it is not a folder",
+        "embedding.cache_no_access": "{path} cannot be read",
     }
 )
 
@@ -144,12 +154,40 @@ def _empty(encoder: ClipEncoder) -> EmbeddingSet:
 
 
 def _content_hash(source: Path | bytes) -> str:
+    """sha256 of the bytes or of the file, streamed; a file is read only if it is a regular
+    file, and never past the size limit (see :func:`core.images.regular_file_chunks`)."""
     if isinstance(source, bytes):
         return sha256_bytes(source)
-    size = source.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ImageRejected(too_large(size))
-    return file_sha256(source)
+    digest = hashlib.sha256()
+    for chunk in regular_file_chunks(source):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def usable_cache(root: str | os.PathLike | None = None) -> tuple[EmbeddingCache | None, str]:
+    """The cache at ``root`` (default folder when None), or None and the reason it cannot
+    be used (a file where its folder, or a folder above it, should be): the work then goes
+    on uncached rather than failing."""
+    cache = EmbeddingCache(root)
+    folder = Path(cache.root)
+    for candidate in (folder, *folder.parents):
+        try:
+            mode = os.stat(candidate).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # created when the first vector is stored, or a file above it
+        except OSError as error:
+            reason = unreadable(error)
+        else:
+            if not stat.S_ISDIR(mode) and candidate == folder:
+                reason = Message("embedding.cache_not_a_folder_itself")
+            elif not stat.S_ISDIR(mode):
+                reason = Message("embedding.cache_is_a_file", path=str(candidate))
+            elif not os.access(candidate, os.R_OK | os.X_OK):
+                reason = Message("embedding.cache_no_access", path=str(candidate))
+            else:
+                return cache, ""
+        return None, Message("embedding.cache_not_a_folder", folder=str(folder), reason=reason)
+    return cache, ""
 
 
 def _prepare_batch(encoder: ClipEncoder, batch: list[tuple[int, str, Path | bytes]]):
@@ -206,6 +244,8 @@ def embed_images(
     It is off by default: on 2 cores, where torch already uses both, it was slower
     (``benchmarks/RESULTS.md``, "Pipeline overhead"); it can pay where cores are spare.
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(Message("embedding.bad_batch_size", value=batch_size))
     sources = list(sources)
     total = len(sources)
     vectors: dict[str, np.ndarray] = {}
@@ -220,7 +260,9 @@ def embed_images(
         except OSError as error:
             reasons[index] = unreadable(error)
     if cache is not None:
-        vectors.update(cache.get_many(encoder.model_id, "image", set(hashes.values())))
+        vectors.update(
+            cache.get_many(encoder.model_id, "image", set(hashes.values()), dim=encoder.dim)
+        )
 
     # one decode per distinct content: copies take the first one's vector or refusal
     first_of: dict[str, int] = {}
@@ -278,7 +320,7 @@ def embed_paths(
     missing = []
     sources: list[ImageSource] = []
     for path in iter_files(paths):
-        if path.is_file():
+        if os.path.exists(path):  # folders, devices and pipes are refused when hashed
             sources.append((str(path), path))
         else:
             missing.append((str(path), Message("embedding.no_such_path")))
@@ -303,7 +345,9 @@ def embed_texts(
         except TextRejected as error:
             rejected.append((repr(text)[:60], message_of(error)))
     keys = [text_key(item.text) for item in items]
-    vectors = cache.get_many(encoder.model_id, "text", keys) if cache is not None else {}
+    vectors = (
+        cache.get_many(encoder.model_id, "text", keys, dim=encoder.dim) if cache is not None else {}
+    )
     missing = list(dict.fromkeys(k for k in keys if k not in vectors))
     by_key = {key: item.text for key, item in zip(keys, items, strict=True)}
     if missing:

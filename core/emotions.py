@@ -8,7 +8,11 @@ similarity to each label vector.
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +30,19 @@ define(
         "labels.empty_phrase": "Label {label!r} has an empty or non-text phrase.",
         "labels.unknown_set": "Unknown label set {spec!r}: use {choices} or a JSON file path.",
         "labels.bad_json": "{file} is not valid UTF-8 JSON ({error}).",
+        "labels.too_deep": (
+            "The label set is nested too deeply (over {limit} levels): it should be an "
+            "object of lists of phrases."
+        ),
+        "labels.file_too_large": "{file} is {mb:.1f} MB, over the {limit:.0f} MB limit.",
+        "labels.file_over_limit": "{file} is over the {limit:.0f} MB limit.",
+        "labels.not_a_file": "{file} is not a regular file (a folder, device or pipe).",
+        "labels.unreadable": "{file} could not be read ({error}).",
+        "labels.phrase_too_long": (
+            "Label {label!r} has a phrase of {length} characters, over the {limit}-character limit."
+        ),
+        "labels.duplicate": "Label {label!r} appears twice.",
+        "labels.same_but_spaces": "Labels {first!r} and {second!r} differ only in spaces.",
         "probe.one_label": "A probe needs at least 2 labels, got {count}: {labels}.",
         "probe.too_few_examples": "Every label needs at least 2 examples; too few: {few}.",
     }
@@ -136,6 +153,27 @@ def label_in_set(emotion: str, label_set: str) -> str | None:
 
 MAX_CUSTOM_LABELS = 40
 MAX_PHRASES = 20
+MAX_PHRASE_CHARS = 100
+MAX_LABEL_FILE_BYTES = 1_000_000
+# An object of lists is 2 levels; a little more keeps the specific reasons for near misses.
+MAX_LABEL_DEPTH = 20
+
+
+def _check_depth(data: object, limit: int = MAX_LABEL_DEPTH) -> None:
+    """Refuse ``data`` nested deeper than ``limit`` levels (walked without recursion)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                raise ValueError(Message("labels.too_deep", limit=limit))
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+
+
+def _spaced(label: str) -> str:
+    """A label id as it is compared: surrounding spaces dropped, inner runs made one."""
+    return " ".join(label.split())
 
 
 def parse_label_set(data: object, name: str = "custom") -> LabelSet:
@@ -146,14 +184,19 @@ def parse_label_set(data: object, name: str = "custom") -> LabelSet:
     ValueError
         Saying which label or phrase is wrong, when the structure is not that.
     """
+    _check_depth(data)
     if not isinstance(data, dict) or not data:
         raise ValueError(Message("labels.not_an_object"))
     if len(data) < 2 or len(data) > MAX_CUSTOM_LABELS:
         raise ValueError(Message("labels.bad_count", limit=MAX_CUSTOM_LABELS, count=len(data)))
-    phrases = {}
+    phrases, seen = {}, {}
     for label, values in data.items():
         if not isinstance(label, str) or not label.strip():
             raise ValueError(Message("labels.bad_id", label=label))
+        if _spaced(label) in seen:
+            first = seen[_spaced(label)]
+            raise ValueError(Message("labels.same_but_spaces", first=first, second=label))
+        seen[_spaced(label)] = label
         if isinstance(values, str):
             values = [values]
         if not isinstance(values, list) or not values or len(values) > MAX_PHRASES:
@@ -161,7 +204,17 @@ def parse_label_set(data: object, name: str = "custom") -> LabelSet:
         cleaned = tuple(str(v).strip() for v in values if isinstance(v, str) and v.strip())
         if len(cleaned) != len(values):
             raise ValueError(Message("labels.empty_phrase", label=label))
-        phrases[label.strip()] = cleaned
+        for phrase in cleaned:
+            if len(phrase) > MAX_PHRASE_CHARS:
+                raise ValueError(
+                    Message(
+                        "labels.phrase_too_long",
+                        label=label,
+                        length=len(phrase),
+                        limit=MAX_PHRASE_CHARS,
+                    )
+                )
+        phrases[_spaced(label)] = cleaned
     names = {
         label: (label, next((p for p in ph if _is_chinese(p)), label))
         for label, ph in phrases.items()
@@ -169,21 +222,87 @@ def parse_label_set(data: object, name: str = "custom") -> LabelSet:
     return LabelSet(name=name, phrases=phrases, names=names)
 
 
-def load_label_set(spec: str) -> LabelSet:
-    """``ekman7``, ``mikels8`` or the path of a JSON file (see :func:`parse_label_set`)."""
-    import json
-    from pathlib import Path
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    """``object_pairs_hook`` of the label JSON: a key given twice is refused, not merged."""
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(Message("labels.duplicate", label=key))
+        result[key] = value
+    return result
 
+
+def label_set_from_json(raw: bytes | str, name: str = "custom", file: str = "") -> LabelSet:
+    """A label set from the text of a JSON file or upload (see :func:`parse_label_set`).
+
+    Refused with a :class:`~core.messages.Message`, before any parsing where it can be:
+    over :data:`MAX_LABEL_FILE_BYTES`, not UTF-8 JSON, nested too deeply, a label twice.
+    """
+    file = file or f"{name}.json"
+    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
+    if size > MAX_LABEL_FILE_BYTES:
+        raise ValueError(
+            Message("labels.file_too_large", file=file, mb=size / 1e6, limit=_limit_mb())
+        )
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        data = json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except RecursionError:
+        raise ValueError(Message("labels.too_deep", limit=MAX_LABEL_DEPTH)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(Message("labels.bad_json", file=file, error=str(error))) from None
+    return parse_label_set(data, name=name)
+
+
+def _limit_mb() -> float:
+    return MAX_LABEL_FILE_BYTES / 1e6
+
+
+def _read_label_file(path: Path) -> bytes:
+    """The bytes of a regular label file, read at most one byte past the size limit."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ValueError(Message("labels.not_a_file", file=path.name))
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):
+                raise ValueError(Message("labels.not_a_file", file=path.name))
+            if status.st_size > MAX_LABEL_FILE_BYTES:
+                raise ValueError(
+                    Message(
+                        "labels.file_too_large",
+                        file=path.name,
+                        mb=status.st_size / 1e6,
+                        limit=_limit_mb(),
+                    )
+                )
+            chunks, total = [], 0
+            while total <= MAX_LABEL_FILE_BYTES:
+                chunk = os.read(descriptor, MAX_LABEL_FILE_BYTES + 1 - total)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValueError(Message("labels.unreadable", file=path.name, error=reason)) from None
+    if total > MAX_LABEL_FILE_BYTES:
+        raise ValueError(Message("labels.file_over_limit", file=path.name, limit=_limit_mb()))
+    return b"".join(chunks)
+
+
+def load_label_set(spec: str) -> LabelSet:
+    """``ekman7``, ``mikels8``, ``parrott6`` or the path of a JSON file of at most
+    :data:`MAX_LABEL_FILE_BYTES` (see :func:`label_set_from_json`)."""
     if spec in LABEL_SETS:
         return LABEL_SETS[spec]
     path = Path(spec)
-    if not path.is_file():
+    if not os.path.exists(path):
         raise ValueError(Message("labels.unknown_set", spec=spec, choices=", ".join(LABEL_SETS)))
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(Message("labels.bad_json", file=path.name, error=str(error))) from error
-    return parse_label_set(data, name=path.stem)
+    return label_set_from_json(_read_label_file(path), name=path.stem, file=path.name)
 
 
 TEMPLATES_EN = ("{}", "I feel {}", "a {} face", "a picture that feels {}", "so {}")

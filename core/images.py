@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ define(
     {
         "image.empty": "the file is empty (0 bytes)",
         "image.too_large": "the file is {mb:.1f} MB, over the {limit:.0f} MB limit",
+        "image.over_limit": "the file is over the {limit:.0f} MB limit",
+        "image.is_folder": "a folder, not a file",
+        "image.not_a_file": "not a regular file (a device, pipe or socket): it is not read",
         "image.unreadable": "could not read the file ({error})",
         "image.truncated": "the file is truncated or damaged ({error})",
         "image.undecodable": "could not decode the image ({error})",
@@ -119,9 +123,10 @@ def _too_many_pixels(pillow_message: str) -> Message:
     )
 
 
-def too_large(size: int) -> Message:
-    """The reason a file of ``size`` bytes (over :data:`MAX_FILE_BYTES`) is refused."""
-    return Message("image.too_large", mb=size / 1e6, limit=MAX_FILE_BYTES / 1e6)
+def too_large(size: int, limit: int | None = None) -> Message:
+    """The reason a file of ``size`` bytes (over ``limit``, :data:`MAX_FILE_BYTES`) is refused."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    return Message("image.too_large", mb=size / 1e6, limit=limit / 1e6)
 
 
 def decode_image(data: bytes, name: str = "image") -> IntakeImage:
@@ -185,17 +190,64 @@ def to_rgb(picture: Image.Image) -> Image.Image:
     return picture.convert("RGB")
 
 
-def load_image_file(path: str | os.PathLike, name: str | None = None) -> IntakeImage:
-    """Read and decode one file; raises :class:`ImageRejected` with a reason."""
-    path = Path(path)
+def read_regular_file(path: str | os.PathLike, limit: int | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (:data:`MAX_FILE_BYTES`).
+
+    Folders, devices (``/dev/zero``), pipes and sockets are refused before they are opened;
+    the file is opened without blocking and checked again, then read at most ``limit + 1``
+    bytes, so a file that grows while it is read cannot make the read endless either.
+
+    Raises
+    ------
+    ImageRejected
+        Folder, not a regular file, too large, or unreadable (the reason names no path).
+    """
+    return b"".join(regular_file_chunks(path, limit))
+
+
+def regular_file_chunks(
+    path: str | os.PathLike, limit: int | None = None, chunk: int = 1 << 20
+) -> Iterator[bytes]:
+    """The file's bytes, ``chunk`` at a time, as :func:`read_regular_file` reads them; the
+    refusal of an over-long file comes after its first ``limit + 1`` bytes at the latest."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageRejected(too_large(size))
-        data = path.read_bytes()
+        _check_regular(os.stat(path).st_mode)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        descriptor = os.open(path, flags)
     except OSError as error:
         raise ImageRejected(unreadable(error)) from None
-    return decode_image(data, name or str(path))
+    try:
+        status = os.fstat(descriptor)
+        _check_regular(status.st_mode)
+        if status.st_size > limit:
+            raise ImageRejected(too_large(status.st_size, limit))
+        total = 0
+        while total <= limit:
+            data = os.read(descriptor, min(chunk, limit + 1 - total))
+            if not data:
+                return
+            total += len(data)
+            if total > limit:
+                raise ImageRejected(Message("image.over_limit", limit=limit / 1e6))
+            yield data
+    except OSError as error:
+        raise ImageRejected(unreadable(error)) from None
+    finally:
+        os.close(descriptor)
+
+
+def _check_regular(mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise ImageRejected(Message("image.is_folder"))
+    if not stat.S_ISREG(mode):
+        raise ImageRejected(Message("image.not_a_file"))
+
+
+def load_image_file(path: str | os.PathLike, name: str | None = None) -> IntakeImage:
+    """Read (see :func:`read_regular_file`) and decode one file; raises
+    :class:`ImageRejected` with a reason."""
+    return decode_image(read_regular_file(path), name or str(path))
 
 
 def unreadable(error: OSError) -> Message:

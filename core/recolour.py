@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from core.defaults import BAND_ROWS, MAX_RESULT_PIXELS
 from core.emotions import zero_shot
 from core.encoders import ClipEncoder
 
@@ -54,27 +55,87 @@ def _luminance(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb * weights).sum(dim=1, keepdim=True)
 
 
-def apply_grade(rgb: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
+def apply_grade(
+    rgb: torch.Tensor,
+    params: dict[str, torch.Tensor],
+    *,
+    mean: torch.Tensor | None = None,
+    rows: tuple[int, int] | None = None,
+) -> torch.Tensor:
     """Apply the six global adjustments to images of shape (n, 3, H, W) in [0, 1].
 
     Every step is differentiable in the parameters and independent of resolution, so
-    values found at model resolution apply unchanged to the full-size picture.
+    values found at model resolution apply unchanged to the full-size picture. To grade a
+    large picture band by band, pass the whole picture's ``mean`` luminance after exposure
+    and warmth (:func:`_graded_mean`) and ``rows = (first row, total height)`` of the band.
     """
     out = rgb * torch.pow(2.0, params["exposure"])
-    warmth = params["warmth"]
-    out = out * torch.stack([1 + 0.25 * warmth, torch.ones_like(warmth), 1 - 0.25 * warmth]).view(
-        1, 3, 1, 1
-    )
-    mean = _luminance(out).mean(dim=(2, 3), keepdim=True)
+    out = out * _warmth(params["warmth"])
+    if mean is None:
+        mean = _luminance(out).mean(dim=(2, 3), keepdim=True)
     out = (out - mean) * (1 + params["contrast"]) + mean
     grey = _luminance(out)
     out = grey + (out - grey) * (1 + params["saturation"])
     out = _rotate_hue(out, params["hue"])
     height, width = out.shape[-2:]
-    ys = torch.linspace(-1, 1, height, dtype=out.dtype).view(1, 1, height, 1)
+    first, total = rows or (0, height)
+    ys = torch.linspace(-1, 1, total, dtype=out.dtype)[first : first + height].view(1, 1, height, 1)
     xs = torch.linspace(-1, 1, width, dtype=out.dtype).view(1, 1, 1, width)
     out = out * (1 - params["vignette"] * (xs**2 + ys**2) / 2)
     return out.clamp(0, 1)
+
+
+def _warmth(warmth: torch.Tensor) -> torch.Tensor:
+    return torch.stack([1 + 0.25 * warmth, torch.ones_like(warmth), 1 - 0.25 * warmth]).view(
+        1, 3, 1, 1
+    )
+
+
+def _graded_mean(channel_means: np.ndarray, params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The mean luminance after exposure and warmth, from the picture's channel means
+    (exact: both steps and the luminance are linear)."""
+    means = torch.tensor(channel_means, dtype=torch.float32).view(1, 3, 1, 1)
+    return _luminance(means * torch.pow(2.0, params["exposure"]) * _warmth(params["warmth"]))
+
+
+def working_picture(picture: Image.Image) -> Image.Image:
+    """``picture`` in RGB, scaled down to at most :data:`~core.defaults.MAX_RESULT_PIXELS`:
+    what a pixel transfer returns, so that its memory stays bounded on any accepted input."""
+    pixels = picture.width * picture.height
+    if pixels > MAX_RESULT_PIXELS:  # scaled before any copy in another mode is made
+        scale = (MAX_RESULT_PIXELS / pixels) ** 0.5
+        size = (max(1, int(picture.width * scale)), max(1, int(picture.height * scale)))
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
+    return picture if picture.mode == "RGB" else picture.convert("RGB")
+
+
+def _bands(height: int):
+    """Row ranges of at most :data:`BAND_ROWS` rows covering ``height``."""
+    for first in range(0, height, BAND_ROWS):
+        yield first, min(height, first + BAND_ROWS)
+
+
+def _channel_means(array: np.ndarray) -> np.ndarray:
+    """Per-channel means of an (H, W, 3) uint8 array in [0, 1], summed band by band."""
+    total = np.zeros(3)
+    for first, last in _bands(len(array)):
+        total += array[first:last].reshape(-1, 3).sum(axis=0, dtype=np.float64)
+    return total / (array.shape[0] * array.shape[1] * 255.0)
+
+
+def grade_picture(picture: Image.Image, params: dict[str, torch.Tensor]) -> Image.Image:
+    """:func:`apply_grade` on a whole picture, band by band in float32 (bounded memory)."""
+    source = np.asarray(working_picture(picture))
+    mean = _graded_mean(_channel_means(source), params)
+    result = np.empty_like(source)
+    with torch.no_grad():
+        for first, last in _bands(len(source)):
+            band = torch.from_numpy(source[first:last].astype(np.float32) / 255.0)
+            graded = apply_grade(
+                band.permute(2, 0, 1).unsqueeze(0), params, mean=mean, rows=(first, len(source))
+            )
+            result[first:last] = (graded[0].permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255)
+    return Image.fromarray(result, "RGB")
 
 
 def _rotate_hue(rgb: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
@@ -101,9 +162,13 @@ def _to_tensor(picture: Image.Image) -> torch.Tensor:
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0)
 
 
-def _to_image(tensor: torch.Tensor) -> Image.Image:
-    array = (tensor[0].permute(1, 2, 0).detach().numpy() * 255 + 0.5).clip(0, 255)
-    return Image.fromarray(array.astype(np.uint8), "RGB")
+def _reduced(picture: Image.Image, side: int) -> Image.Image:
+    """A copy whose shorter side is about ``side`` pixels (never larger than the picture)."""
+    scale = side / max(1, min(picture.size))
+    if scale >= 1:
+        return picture
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    return picture.convert("RGB").resize(size, Image.Resampling.BILINEAR)
 
 
 def _centre_square(rgb: torch.Tensor) -> torch.Tensor:
@@ -159,9 +224,11 @@ def grade_colours(
     learned s ≈ 20). The parameters, bounded by ``tanh`` to :data:`GRADE_LIMITS`, are then
     applied to the full-size picture.
     """
-    source = _to_tensor(picture)
-    small = torch.nn.functional.interpolate(
-        _centre_square(source), size=(encoder.image_size * 2,) * 2, mode="bilinear", antialias=True
+    small = torch.nn.functional.interpolate(  # the optimisation sees a small copy only
+        _centre_square(_to_tensor(_reduced(picture, encoder.image_size * 4))),
+        size=(encoder.image_size * 2,) * 2,
+        mode="bilinear",
+        antialias=True,
     )
     labels = torch.from_numpy(label_vectors)
     source_vector = torch.from_numpy(_embed(encoder, picture))
@@ -186,7 +253,7 @@ def grade_colours(
             progress(step + 1, steps)
     with torch.no_grad():
         params = bounded()
-        result = _to_image(apply_grade(source, params))
+    result = grade_picture(picture, params)
     return _report(
         encoder,
         picture,
@@ -225,13 +292,14 @@ _RGB_TO_XYZ = np.array(
         [0.0193339, 0.1191920, 0.9503041],
     ]
 )
+_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB values in [0, 1], shape (..., 3) → Lab (L in [0, 100])."""
     linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = linear @ _RGB_TO_XYZ.T / _WHITE
+    xyz = linear @ _RGB_TO_XYZ.T.astype(rgb.dtype) / _WHITE.astype(rgb.dtype)
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack(
         [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])],
@@ -243,17 +311,27 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """Inverse of :func:`rgb_to_lab`, clipped to [0, 1]."""
     fy = (lab[..., 0] + 16) / 116
     f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
-    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE
-    linear = xyz @ np.linalg.inv(_RGB_TO_XYZ).T
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE.astype(lab.dtype)
+    linear = xyz @ _XYZ_TO_RGB.T.astype(lab.dtype)
     linear = np.clip(linear, 0, 1)
     rgb = np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear)
     return np.clip(rgb, 0, 1)
 
 
 def lab_statistics(picture: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation of a picture in Lab."""
-    lab = rgb_to_lab(np.asarray(picture.convert("RGB"), dtype=np.float64) / 255.0).reshape(-1, 3)
-    return lab.mean(axis=0), lab.std(axis=0) + 1e-6
+    """Per-channel mean and standard deviation of a picture in Lab (band by band)."""
+    return _lab_moments(np.asarray(working_picture(picture)))
+
+
+def _lab_moments(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    total, squares = np.zeros(3), np.zeros(3)
+    for first, last in _bands(len(array)):
+        lab = rgb_to_lab(array[first:last].astype(np.float32) / 255.0).reshape(-1, 3)
+        total += lab.sum(axis=0, dtype=np.float64)
+        squares += (lab.astype(np.float64) ** 2).sum(axis=0)
+    count = array.shape[0] * array.shape[1]
+    mean = total / count
+    return mean, np.sqrt(np.maximum(squares / count - mean**2, 0)) + 1e-6
 
 
 def reinhard_transfer(
@@ -282,11 +360,16 @@ def reinhard_transfer(
     stats = [lab_statistics(reference) for reference in references]
     target_mean = sum(w * mean for w, (mean, _) in zip(weights, stats, strict=True))
     target_std = sum(w * std for w, (_, std) in zip(weights, stats, strict=True))
-    lab = rgb_to_lab(np.asarray(picture.convert("RGB"), dtype=np.float64) / 255.0)
-    mean, std = lab.reshape(-1, 3).mean(axis=0), lab.reshape(-1, 3).std(axis=0) + 1e-6
-    moved = (lab - mean) / std * target_std + target_mean
-    blended = (1 - strength) * lab + strength * moved
-    result = Image.fromarray((lab_to_rgb(blended) * 255 + 0.5).astype(np.uint8), "RGB")
+    source = np.asarray(working_picture(picture))
+    mean, std = _lab_moments(source)
+    scale = (target_std / std).astype(np.float32)
+    shift = (target_mean - mean * target_std / std).astype(np.float32)
+    result = np.empty_like(source)
+    for first, last in _bands(len(source)):  # float32, band by band: bounded memory
+        lab = rgb_to_lab(source[first:last].astype(np.float32) / 255.0)
+        blended = (1 - strength) * lab + strength * (lab * scale + shift)
+        result[first:last] = (lab_to_rgb(blended) * 255 + 0.5).clip(0, 255)
+    result = Image.fromarray(result, "RGB")
     return _report(
         encoder,
         picture,

@@ -91,14 +91,9 @@ with right:
 
 with st.expander(t("compare_methods")):
     if st.button(t("run_comparison"), key="compare"):
-        bar = st.progress(0.0)
         maps = cached_comparison(
-            (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings),
-            k,
-            _vectors=atlas.mapped,
-            _progress=lambda done, total, name: bar.progress(done / total, text=method_name(name)),
+            (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings), k, atlas.mapped
         )
-        bar.empty()
         for name, result in maps.items():
             if result.error:
                 st.warning(f"{method_name(name)}: {say(result.error)}")

@@ -90,14 +90,8 @@ with step3:
 with st.expander(t("compare_methods")):
     if st.button(t("run_comparison"), key="learn_compare"):
         method_name = translated("projection", list(METHODS))
-        bar = st.progress(0.0)
-        results = cached_comparison(
-            ("learn", data, n_points, ctx.collection.key if data == "embeddings" else ""),
-            max(k, 10),
-            _vectors=points,
-            _progress=lambda done, total, name: bar.progress(done / total, text=method_name(name)),
-        )
-        bar.empty()
+        source = ctx.collection.key if data == "embeddings" else ""
+        results = cached_comparison(("learn", data, n_points, source), max(k, 10), points)
         for name, result in results.items():
             if result.error:
                 st.warning(f"{method_name(name)}: {say(result.error)}")

@@ -145,8 +145,19 @@ def test_server_folder_outside_the_root_is_refused(corpus, monkeypatch):
 
 
 @pytest.mark.tries_network
+def test_downloads_are_off_unless_the_operator_allows_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_ATLAS_HF_CACHE", str(tmp_path))
+    monkeypatch.delenv("EMOTION_ATLAS_ALLOW_DOWNLOADS", raising=False)
+    at = open_page("pages/atlas.py")
+    at.selectbox(key="model").set_value("ViT-B-32/laion2b_s34b_b79k").run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "download_model"]
+    assert any("switched off" in c.value for c in at.caption)
+
+
 def test_choosing_a_model_that_is_not_here_explains_and_offers_the_download(tmp_path, monkeypatch):
     monkeypatch.setenv("EMOTION_ATLAS_HF_CACHE", str(tmp_path))
+    monkeypatch.setenv("EMOTION_ATLAS_ALLOW_DOWNLOADS", "1")
     at = open_page("pages/atlas.py")
     at.selectbox(key="model").set_value("ViT-B-32/laion2b_s34b_b79k").run()
     assert not at.exception
@@ -203,15 +214,17 @@ def test_a_rerun_reads_no_folder_file_again(corpus, tmp_path, monkeypatch):
     for name in ("red.png", "photo.jpg", "sky.webp", "cmyk.jpg", "greyscale.bmp"):
         shutil.copy(corpus[name], tmp_path / name)
     monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(tmp_path))
+    from core import folders
+
     reads = []
-    original = Path.read_bytes
+    original = folders.read_file
 
-    def counting(self):
-        if self.parent == tmp_path:
-            reads.append(self.name)
-        return original(self)
+    def counting(path, max_bytes):
+        if Path(path).parent == tmp_path:
+            reads.append(Path(path).name)
+        return original(path, max_bytes)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(folders, "read_file", counting)
     at = open_page("pages/atlas.py", source="folder")
     assert not at.exception and sorted(reads) == sorted(p.name for p in tmp_path.iterdir())
     reads.clear()
@@ -262,3 +275,13 @@ def test_core_notices_are_said_in_chinese_on_a_chinese_page():
         assert words <= {"eigen", "solver", "dense", "arpack", "Hessian", "LTSA", "ValueError"}, (
             notice
         )
+
+
+def test_uploads_lost_to_a_restart_are_announced():
+    at = app("zh")
+    at.query_params["uploads"] = "1"  # the URL of a session that held uploads
+    at.run()
+    at.switch_page("pages/atlas.py").run()
+    at.radio(key="source").set_value("uploads").run()
+    assert not at.exception
+    assert any("服务器重启" in w.value for w in at.warning)

@@ -91,11 +91,11 @@ def _write_many(args):
     root, worker = args
     cache = EmbeddingCache(root)
     for round_ in range(30):
-        vectors = {f"{i:064x}": np.full(256, i + worker * 0.0, np.float32) for i in range(20)}
+        vectors = {f"{i:064x}": np.full(256, i + 1 + worker * 0.0, np.float32) for i in range(20)}
         cache.put_many("shared-model", "image", vectors)
         found = cache.get_many("shared-model", "image", vectors)
         for key, vector in found.items():
-            assert vector.shape == (256,) and np.all(vector == int(key, 16)), round_
+            assert vector.shape == (256,) and np.all(vector == int(key, 16) + 1), round_
     return True
 
 

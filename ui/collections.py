@@ -8,20 +8,45 @@ folders are kept per session and re-read only when what was chosen changes.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from core import defaults
+from core import defaults, folders
 from core.cache import EmbeddingCache
 from core.datasets import expand_uploads
 from core.embedding import EmbeddingSet, embed_images
 from core.encoders import ClipEncoder
-from core.folders import list_files, resolve_folder
-from core.images import MAX_FILE_BYTES, decode_image, iter_files, thumbnail_png, too_large
+from core.folders import FolderRefused, list_files, resolve_folder
+from core.images import (
+    MAX_FILE_BYTES,
+    decode_image,
+    iter_files,
+    thumbnail_png,
+    too_large,
+    unreadable,
+)
+from core.messages import message_of
 from ui.i18n import t
 from ui.models import get_encoder
+
+UPLOADS_FLAG = "uploads"  # in the URL while a session holds uploads
+
+
+def uploads_changed() -> None:
+    """Remember in the URL whether this session holds uploads (see :func:`uploads_lost`)."""
+    if st.session_state.get("uploads"):
+        st.query_params[UPLOADS_FLAG] = "1"
+    else:
+        st.query_params.pop(UPLOADS_FLAG, None)
+
+
+def uploads_lost() -> bool:
+    """A new session whose URL says it held uploads: the server restarted and lost them
+    (uploads live in the server's memory only)."""
+    return st.query_params.get(UPLOADS_FLAG) == "1" and not st.session_state.get("uploads")
 
 
 @dataclass
@@ -117,22 +142,41 @@ def folder_collection(model_name: str, root: str, relative: str):
     """Embed the pictures of an allowed server folder; refusals explain anything skipped.
 
     The folder is listed on every rerun (names, sizes, modification times), but its files
-    are read only when that listing changed.
+    are read only when that listing changed. Only regular files are read, checked again
+    right before (a pipe swapped in never blocks), and at most ``MAX_FILE_BYTES + 1`` bytes
+    of each; a file that vanished or cannot be read is refused, never raised.
     """
+
     folder = resolve_folder(Path(root), relative)
     files, listing_refused = list_files(folder, Path(root))
-    stats = [(str(path.relative_to(folder)), path.stat()) for path in files]
+    stats, stat_refused = [], []
+    for path in files:
+        name = str(path.relative_to(folder))
+        try:
+            stats.append((name, path, os.stat(path)))
+        except OSError as error:
+            stat_refused.append((name, unreadable(error)))
     signature = hashlib.sha256(
-        "\n".join(f"{name}:{s.st_size}:{s.st_mtime_ns}" for name, s in stats).encode()
+        "\n".join(f"{name}:{s.st_size}:{s.st_mtime_ns}" for name, _, s in stats).encode()
     ).hexdigest()
 
     def read():
-        sources, refused = [], list(listing_refused)
-        for (name, status), path in zip(stats, files, strict=True):
+        sources, refused = [], list(listing_refused) + stat_refused
+        for name, path, status in stats:
             if status.st_size > MAX_FILE_BYTES:
-                refused.append((path.name, too_large(status.st_size)))
+                refused.append((name, too_large(status.st_size)))
+                continue
+            try:
+                data = folders.read_file(path, MAX_FILE_BYTES)
+            except FolderRefused as error:
+                refused.append((name, message_of(error)))
+            except OSError as error:
+                refused.append((name, unreadable(error)))
             else:
-                sources.append((name, path.read_bytes()))
+                if len(data) > MAX_FILE_BYTES:  # it grew since the listing
+                    refused.append((name, too_large(len(data))))
+                else:
+                    sources.append((name, data))
         return sources, refused
 
     return _session_collection(

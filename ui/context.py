@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from core.emotions import LABEL_SETS, LabelSet, parse_label_set, zero_shot
+from core.emotions import LABEL_SETS, LabelSet, label_set_from_json, zero_shot
 from core.encoders import ClipEncoder
 from core.folders import FolderRefused
 from core.registry import ModelUnavailableError, default_model_name
@@ -19,6 +18,7 @@ from ui.collections import (
     gallery_collection,
     merge,
     upload_collection,
+    uploads_lost,
 )
 from ui.i18n import current_language, say, t
 from ui.models import get_encoder
@@ -62,8 +62,8 @@ def label_set_choice(choice: str, upload) -> tuple[LabelSet, str]:
     if choice != "custom" or upload is None:
         label_set = LABEL_SETS.get(choice, LABEL_SETS["parrott6"])
         return label_set, label_set.name
-    data = json.loads(upload.getvalue().decode("utf-8"))
-    label_set = parse_label_set(data, name=upload.name.rsplit(".", 1)[0])
+    name = upload.name.rsplit(".", 1)[0]
+    label_set = label_set_from_json(upload.getvalue(), name=name, file=upload.name)
     return label_set, "custom:" + hashlib.sha256(upload.getvalue()).hexdigest()[:16]
 
 
@@ -112,6 +112,8 @@ def context() -> Context | None:
         with st.expander(f"{t('refused')}: {len(refused)}", expanded=len(refused) <= 5):
             for name, reason in refused[:200]:
                 st.caption(f"{name}: {say(reason)}")
+    if uploads_lost() and st.session_state.get("source", "gallery") in ("uploads", "both"):
+        st.warning(t("uploads_lost"))
     if not any(p is not None and len(p.embeddings) for p in parts):
         st.info(t("no_pictures"))
         return None

@@ -243,6 +243,20 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "({method}, k = {k}).",
         "共 {count} 张图片、{texts} 个句子；地图使用“情绪地图”页的设置（{method}，k = {k}）。",
     ),
+    "downloads_off": (
+        "Downloads are switched off on this server; the operator can fetch the model with "
+        "`python -m core download`.",
+        "本服务器已关闭模型下载；管理员可以用 `python -m core download` 下载模型。",
+    ),
+    "uploads_lost": (
+        "Your uploaded pictures are gone: the server restarted, and uploads live only in its "
+        "memory. Please upload them again.",
+        "你上传的图片已丢失：服务器重启过，而上传的图片只保存在内存中。请重新上传。",
+    ),
+    "busy_queued": (
+        "⏳ The server is busy: your request is number {ahead} in the queue.",
+        "⏳ 服务器正忙：你的请求在队列中排第 {ahead} 位。",
+    ),
     # progress while embedding
     "embedding_gallery": ("Embedding the gallery", "正在编码图库"),
     "embedding_uploads": ("Embedding uploads", "正在编码上传的图片"),

@@ -58,6 +58,12 @@ ZH: dict[str, str] = {
     "folder.missing": "“{root}”里没有名为“{relative}”的文件夹。",
     "folder.file_link_outside": "这是指向文件夹之外的链接",
     "folder.too_many_files": "超过了 {limit} 个文件",
+    "folder.bad_name": "这个文件夹名无法使用：名字太长，或者含有文件名里不能有的字符（例如 NUL）。",
+    "folder.link_loop": "这个文件夹是一个链接，绕成了一个循环。",
+    "folder.unreadable": "无法读取文件夹“{relative}”（{error}）。",
+    "folder.file_link_loop": "这是一个绕成循环的链接",
+    "folder.special_file": "这不是普通文件（而是命名管道、套接字或设备）",
+    "folder.file_unreadable": "无法读取（{error}）",
     # core.projection
     "projection.unknown_method": "没有“{method}”这种方法；请从这些中选择：{choices}。",
     "projection.bad_components": "n_components 只能是 2 或 3，现在是 {n_components}。",
@@ -182,4 +188,25 @@ ZH: dict[str, str] = {
     ),
     "tower.unknown": "没有名为“{name}”的文本编码器；请从这些中选择：{choices}。",
     "tower.none_installed": "pocket 模型需要一个文本编码器：{commands}。",
+    # core.images: what is not a regular file, or grew past the limit
+    "image.over_limit": "文件超过了 {limit:.0f} MB 的上限",
+    "image.is_folder": "这是一个文件夹，不是文件",
+    "image.not_a_file": "这不是普通文件（而是设备、管道或套接字），不会读取它",
+    # core.embedding: batch size and an unusable cache folder
+    "embedding.bad_batch_size": "批大小必须是至少为 1 的整数，收到的是 {value}",
+    "embedding.cache_not_a_folder": "缓存文件夹 {folder} 无法使用（{reason}）；本次不使用缓存",
+    "embedding.cache_is_a_file": "{path} 不是文件夹",
+    "embedding.cache_not_a_folder_itself": "它不是文件夹",
+    "embedding.cache_no_access": "无法读取 {path}",
+    # core.emotions: label files
+    "labels.too_deep": "标签集嵌套太深（超过 {limit} 层）：它应该是一个由短语列表组成的对象。",
+    "labels.file_too_large": "{file} 有 {mb:.1f} MB，超过了 {limit:.0f} MB 的上限。",
+    "labels.file_over_limit": "{file} 超过了 {limit:.0f} MB 的上限。",
+    "labels.not_a_file": "{file} 不是普通文件（而是文件夹、设备或管道）。",
+    "labels.unreadable": "无法读取 {file}（{error}）。",
+    "labels.phrase_too_long": (
+        "标签 {label!r} 有一个 {length} 个字符的短语，超过了 {limit} 个字符的上限。"
+    ),
+    "labels.duplicate": "标签 {label!r} 出现了两次。",
+    "labels.same_but_spaces": "标签 {first!r} 和 {second!r} 只差空格。",
 }

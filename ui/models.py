@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from core.encoders import ClipEncoder
@@ -23,8 +25,19 @@ def preset_rows() -> list[tuple[str, bool, str, float | None]]:
     ]
 
 
+DOWNLOADS_ENV = "EMOTION_ATLAS_ALLOW_DOWNLOADS"
+
+
+def downloads_allowed() -> bool:
+    """Whether browser users may start model downloads: off unless the operator set
+    ``EMOTION_ATLAS_ALLOW_DOWNLOADS=1`` (one click can fetch gigabytes for a whole class)."""
+    return os.environ.get(DOWNLOADS_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
 def download_model(model: str) -> None:
     """Fetch a pretrained model the user asked for; raises ModelUnavailableError/ValueError."""
+    if not downloads_allowed():
+        raise ValueError(f"downloads are switched off on this server ({DOWNLOADS_ENV})")
     from core.models import download_weights
     from core.registry import resolve_model
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from core.export import picture_bytes
@@ -9,6 +11,7 @@ from core.images import ImageRejected, decode_image
 from core.recolour import grade_colours, reinhard_transfer
 from core.transfer import TransferView
 from ui.context import Context
+from ui.heavy import heavy
 from ui.i18n import say, t, translated
 
 METHODS = ["grade", "reinhard"]
@@ -25,32 +28,31 @@ def _source(ctx: Context, chosen: str, upload):
         st.stop()
 
 
-def _run(ctx: Context, view: TransferView, picture, target_index: int, method: str):
+def _run(ctx: Context, view: TransferView, picture, key: tuple, target_index: int, method: str):
+    """The transfer through the server's work pool (bounded; one computation per key)."""
     labels, images = ctx.label_set.labels, ctx.collection.embeddings
-    target = labels[target_index]
-    if method == "grade":
-        bar = st.progress(0.0, text=t("optimising"))
-        outcome = grade_colours(
-            ctx.encoder,
-            picture,
-            ctx.label_vectors,
-            target_index,
-            target,
-            progress=lambda d, n: bar.progress(d / n, text=t("optimising")),
-        )
-        bar.empty()
-        return outcome
+    target, encoder, label_vectors = labels[target_index], ctx.encoder, ctx.label_vectors
     placement = view.placement
     references = [ctx.collection.pictures[images.names[i]] for i in placement.neighbours]
-    return reinhard_transfer(
-        ctx.encoder, picture, references, placement.weights, ctx.label_vectors, target_index, target
-    )
+
+    def compute(report):
+        if method == "grade":
+            return grade_colours(
+                encoder, picture, label_vectors, target_index, target, progress=report
+            )
+        weights = placement.weights
+        return reinhard_transfer(
+            encoder, picture, references, weights, label_vectors, target_index, target
+        )
+
+    return heavy(("recolour", *key), compute, t("optimising"))
 
 
 def pixel_transfer(ctx: Context, view: TransferView, chosen: str, upload, target: str) -> None:
     """Method choice, a Run button, before/after pictures, Emo-S and CLIP-I, a download."""
     st.markdown(f"#### {t('pixel_transfer')}")
     picture, source_name = _source(ctx, chosen, upload)
+    digest = hashlib.sha256(upload.getvalue()).hexdigest()[:16] if upload is not None else ""
     method = st.radio(
         t("transfer_method"),
         METHODS,
@@ -58,10 +60,21 @@ def pixel_transfer(ctx: Context, view: TransferView, chosen: str, upload, target
         format_func=translated("method", METHODS),
         key="pixel_method",
     )
-    key = (ctx.model_name, source_name, target, method, ctx.label_key)
+    board = tuple(int(i) for i in view.placement.neighbours) if method == "reinhard" else ()
+    key = (
+        ctx.model_name,
+        ctx.collection.key,
+        source_name,
+        digest,
+        target,
+        method,
+        ctx.label_key,
+        board,
+    )
     results = st.session_state.setdefault("pixel_results", {})
     if st.button(t("run_transfer"), key="run_transfer", type="primary"):
-        outcome = _run(ctx, view, picture, ctx.label_set.labels.index(target), method)
+        index = ctx.label_set.labels.index(target)
+        outcome = _run(ctx, view, picture, key, index, method)
         results.clear()  # keep one result per session: pictures are not small
         results[key] = outcome
     outcome = results.get(key)

@@ -21,8 +21,10 @@ from core.embedding import EmbeddingSet, embed_texts
 from core.emotions import LabelSet, label_vectors, prompt_bank_center
 from core.projection import Compared, compare_methods
 from core.transfer import TransferView, fit_image_map, transfer_view
+from ui.heavy import heavy
+from ui.i18n import t
 from ui.models import get_encoder
-from ui.warmup import wait_for_umap
+from ui.warmup import umap_warm_up_future, wait_for_umap
 
 if TYPE_CHECKING:
     from ui.collections import Collection
@@ -70,7 +72,6 @@ def save_settings(settings: AtlasSettings) -> None:
     st.session_state[SETTINGS_KEY] = settings
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
 def cached_atlas(
     model_name: str,
     collection_key: str,
@@ -80,21 +81,29 @@ def cached_atlas(
     _collection: Collection,
     _label_set: LabelSet,
 ) -> Atlas:
-    """One fitted map per parameter set, shared across reruns and sessions."""
+    """One fitted map per parameter set, shared across reruns and sessions (see ui.heavy)."""
     items = _collection.embeddings + text_embeddings(model_name, texts)
     items.rejected = []
-    return build_atlas(
-        items,
-        get_encoder(model_name),
-        _label_set,
-        labels=cached_label_vectors(model_name, label_set_key, _label_set),
-        text_center=cached_prompt_center(model_name, label_set_key, _label_set),
-        method=settings.method,
-        n_components=settings.dims,
-        n_neighbors=settings.k,
-        reg=settings.reg,
-        center=settings.center,
-    )
+    labels = cached_label_vectors(model_name, label_set_key, _label_set)
+    center = cached_prompt_center(model_name, label_set_key, _label_set)
+    encoder = get_encoder(model_name)
+
+    def fit(_report):
+        return build_atlas(
+            items,
+            encoder,
+            _label_set,
+            labels=labels,
+            text_center=center,
+            method=settings.method,
+            n_components=settings.dims,
+            n_neighbors=settings.k,
+            reg=settings.reg,
+            center=settings.center,
+        )
+
+    key = ("atlas", model_name, collection_key, texts, label_set_key, settings)
+    return heavy(key, fit, t("fitting_map"))
 
 
 def atlas_for(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> Atlas:
@@ -111,18 +120,31 @@ def atlas_for(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> 
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def cached_comparison(
-    key: tuple, n_neighbors: int, _vectors: np.ndarray, _progress=None
-) -> dict[str, Compared]:
+def cached_comparison(key: tuple, n_neighbors: int, vectors: np.ndarray) -> dict[str, Compared]:
     """Every method on the same vectors (shared across sessions, keyed by ``key``)."""
-    return compare_methods(_vectors, n_neighbors, before_fit=wait_for_umap, progress=_progress)
+    warm_up = umap_warm_up_future()
+
+    def umap_ready(method: str) -> None:  # in a worker: no Streamlit calls, just wait
+        if method == "umap":
+            warm_up.exception()
+
+    def compare(report):
+        def done(index: int, total: int, _name: str) -> None:
+            report(index, total)
+
+        return compare_methods(vectors, n_neighbors, before_fit=umap_ready, progress=done)
+
+    return heavy(("compare", key, n_neighbors), compare, t("run_comparison"))
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
 def cached_image_map(model_name: str, collection_key: str, k: int, _collection: Collection):
     """The collection's own LLE map for placement with this k (shared across sessions)."""
-    return fit_image_map(_collection.embeddings.vectors, k=k)
+    vectors = _collection.embeddings.vectors
+    return heavy(
+        ("image map", model_name, collection_key, k),
+        lambda _report: fit_image_map(vectors, k=k),
+        t("fitting_map"),
+    )
 
 
 def transfer_for(ctx: Context, text_vector: np.ndarray, k: int) -> TransferView:

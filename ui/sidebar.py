@@ -13,9 +13,10 @@ import streamlit as st
 from core.folders import allowed_roots
 from core.pocket.towers import TOWERS
 from core.registry import ModelUnavailableError, default_model_name, resolve_model, text_tower_of
+from ui.collections import uploads_changed
 from ui.context import LABEL_CHOICES
 from ui.i18n import LANGUAGES, current_language, say, t, translated
-from ui.models import download_model, preset_rows
+from ui.models import download_model, downloads_allowed, preset_rows
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
 UPLOAD_TYPES = [*IMAGE_TYPES, "zip"]
@@ -54,7 +55,9 @@ def render_sidebar() -> None:
                 st.caption(t("model_ready"))
         else:
             st.warning(t("model_unavailable") + " " + t("model_needs_download"))
-            if size and st.button(t("download_model").format(size=size), key="download_model"):
+            if not downloads_allowed():
+                st.caption(t("downloads_off"))
+            elif size and st.button(t("download_model").format(size=size), key="download_model"):
                 _download(model)
         sources = ["gallery", "uploads", "both"] + (["folder"] if allowed_roots() else [])
         st.radio(
@@ -77,6 +80,7 @@ def render_sidebar() -> None:
             type=UPLOAD_TYPES,
             accept_multiple_files=True,
             key="uploads",
+            on_change=uploads_changed,
             help=t("upload_help"),
         )
         st.selectbox(

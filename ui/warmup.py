@@ -41,6 +41,11 @@ def _low_priority(work):
     return work()
 
 
+def umap_warm_up_future() -> Future:
+    """The warm-up's future (started if it was not), for waiting outside a script run."""
+    return _umap_warm_up()
+
+
 def start_umap_warm_up() -> None:
     """Begin the warm-up (idempotent); the app calls it after a page is drawn."""
     _umap_warm_up()
