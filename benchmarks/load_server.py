@@ -1,26 +1,27 @@
-"""Many users on one server: N real browser sessions change the Atlas's k once a second.
+"""Many users on one server: N Streamlit sessions change the Atlas's k once a second.
 
-Starts ``streamlit run app.py`` on a free localhost port (nothing else is contacted),
-opens N Chromium pages on /atlas, and for ``--seconds`` seconds each page moves its own k
-slider one step a second (each user asks for maps nobody else asks for). Meanwhile a
-thread asks ``/_stcore/health`` twice a second and another samples the server's RSS.
+Starts ``streamlit run app.py`` on a free localhost port (nothing else is contacted) and
+opens N sessions the way a browser does, over Streamlit's websocket protocol (protobuf
+BackMsg/ForwardMsg), without rendering: a browser per user would take the two cores
+from the server being measured. Each session opens /atlas, then for ``--seconds``
+seconds moves its own k slider one step a second (each user asks for maps nobody else
+asks for). Meanwhile a thread asks ``/_stcore/health`` twice a second and another samples
+the server's RSS.
 
-Reports, per run: health-check latency (median, p95, max), per-change time from the key
-press to the user's own map showing that k (median, p95; changes overtaken by the next
-one within the second are counted apart), the final map of every user (must show the k
-that user chose last), error boxes seen, and the server's peak RSS.
+Reports, per run: health-check latency (median, p95, max, failures), per-change time from
+sending the new k to that session receiving its own map with that k (median, p95;
+changes overtaken by a later one are counted apart), whether every session's last map
+shows the k it chose last, error elements received, and the server's peak RSS.
 
     python benchmarks/load_server.py --users 6 12 [--seconds 60]
-
-Needs Chromium (``apt-get install chromium``) and Playwright (requirements-dev).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -31,7 +32,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def free_port() -> int:
@@ -93,84 +93,134 @@ class Sampler:
             thread.join(15)
 
 
-async def user(browser, url: str, index: int, seconds: float, results: dict) -> None:
-    page = await browser.new_page(viewport={"width": 1280, "height": 720})
-    await page.goto(f"{url}/atlas", wait_until="domcontentloaded")
-    title = page.locator(".js-plotly-plot .gtitle").first
-    await title.wait_for(timeout=180_000)
-    slider = page.locator("[data-testid='stSlider'] input[type='range']").first
-    await slider.focus()
-    for _ in range(index % 6):  # users start on different k
-        await slider.press("ArrowRight")
-    latencies, overtaken, errors = [], 0, 0
-    pending: list[tuple[int, float]] = []  # (k asked for, when), oldest first
-    direction = "ArrowRight"
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        started = time.perf_counter()
-        value = int(await slider.input_value())
-        maximum = int(await slider.get_attribute("max"))
-        if value >= maximum - 1:
-            direction = "ArrowLeft"
-        elif value <= 4:
-            direction = "ArrowRight"
-        await slider.press(direction)
-        wanted = int(await slider.input_value())
-        pending.append((wanted, time.perf_counter()))
-        while time.perf_counter() - started < 1.0:
-            text = await title.text_content(timeout=5_000) or ""
+ERRORS: dict[str, int] = {}  # error text -> times seen, over all sessions
+
+
+def _element(message):
+    if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
+        return message.delta.new_element
+    return None
+
+
+class Session:
+    """One user's websocket session: sends reruns, reads every message the server sends."""
+
+    def __init__(self, socket) -> None:
+        self.socket = socket
+        self.page_hash = ""
+        self.slider_id = ""
+        self.title = ""  # the Atlas map's title as last received
+        self.errors = 0
+        self.finished = asyncio.Event()
+
+    async def send(self, *, page_name: str = "", k: int | None = None) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        back = BackMsg()
+        back.rerun_script.query_string = ""
+        if page_name:
+            back.rerun_script.page_name = page_name
+        else:
+            back.rerun_script.page_script_hash = self.page_hash
+        if k is not None:
+            state = back.rerun_script.widget_states.widgets.add()
+            state.id = self.slider_id
+            state.double_array_value.data.append(float(k))
+        self.finished.clear()
+        await self.socket.send(back.SerializeToString())
+
+    async def read(self, on_title) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for data in self.socket:
+            message = ForwardMsg()
+            message.ParseFromString(data)
+            kind = message.WhichOneof("type")
+            if kind == "navigation":
+                for page in message.navigation.app_pages:
+                    if page.url_pathname == "atlas":
+                        self.page_hash = page.page_script_hash
+            elif kind == "script_finished":
+                self.finished.set()
+            element = _element(message)
+            if element is None:
+                continue
+            which = element.WhichOneof("type")
+            if which == "slider" and element.slider.label in ("Neighbours k", "近邻数 k"):
+                self.slider_id = element.slider.id
+            elif which == "plotly_chart":
+                title = json.loads(element.plotly_chart.spec).get("layout", {}).get("title", {})
+                if " k = " in title.get("text", ""):
+                    self.title = title["text"]
+                    on_title(self.title)
+            elif which == "exception" or (which == "alert" and element.alert.format == 1):
+                self.errors += 1
+                text = element.exception.message if which == "exception" else element.alert.body
+                ERRORS[text[:160]] = ERRORS.get(text[:160], 0) + 1
+
+
+async def user(url: str, index: int, seconds: float, results: dict) -> None:
+    import websockets
+
+    address = url.replace("http://", "ws://") + "/_stcore/stream"
+    async with websockets.connect(address, subprotocols=["streamlit"], max_size=None) as socket:
+        session = Session(socket)
+        pending: list[tuple[int, float]] = []  # (k asked for, when), oldest first
+        latencies: list[float] = []
+        overtaken = [0]
+
+        def on_title(title: str) -> None:
             for position, (k, asked) in enumerate(pending):
-                if f"k = {k}" in text:  # this change is on screen; older ones never will be
+                if title.endswith(f"k = {k}"):  # on screen; older changes never will be
                     latencies.append(time.perf_counter() - asked)
-                    overtaken += position
-                    pending = pending[position + 1 :]
-                    break
-            await asyncio.sleep(0.05)
-        errors += await page.locator(
-            "[data-testid='stException'], [data-testid='stAlertContentError']"
-        ).count()
-    final_started = time.perf_counter()
-    final_ok = False
-    while time.perf_counter() - final_started < 60:
-        text = await title.text_content(timeout=5_000)
-        if text and f"k = {wanted}" in text:
-            final_ok = True
-            break
-        await asyncio.sleep(0.2)
-    results[index] = {
-        "latencies": latencies,
-        "overtaken": overtaken,
-        "errors": errors,
-        "final_ok": final_ok,
-        "final_wait": time.perf_counter() - final_started,
-    }
-    await page.close()
+                    overtaken[0] += position
+                    del pending[: position + 1]
+                    return
+
+        reader = asyncio.create_task(session.read(on_title))
+        await session.send(page_name="atlas")  # a deep link, as a bookmark opens it
+        await asyncio.wait_for(session.finished.wait(), 300)
+        await session.send()  # through the app's navigation: the widget ids of later runs
+        await asyncio.wait_for(session.finished.wait(), 300)
+        k, step = 4 + index % 8, 1
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            k += step
+            if not 4 <= k <= 30:
+                step, k = -step, k - 2 * step
+            pending.append((k, time.perf_counter()))
+            await session.send(k=k)
+            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+        final_started = time.perf_counter()
+        while not session.title.endswith(f"k = {k}") and time.perf_counter() - final_started < 60:
+            await asyncio.sleep(0.1)
+        results[index] = {
+            "latencies": latencies,
+            "overtaken": overtaken[0],
+            "errors": session.errors,
+            "final_ok": session.title.endswith(f"k = {k}"),
+            "final_wait": time.perf_counter() - final_started,
+        }
+        reader.cancel()
 
 
 async def drive(url: str, users: int, seconds: float) -> dict:
-    from playwright.async_api import async_playwright
-
     results: dict = {}
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        await asyncio.gather(*(user(browser, url, i, seconds, results) for i in range(users)))
-        await browser.close()
+    await asyncio.gather(*(user(url, i, seconds, results) for i in range(users)))
     return results
 
 
-def one_run(users: int, seconds: float) -> None:
+def one_run(users: int, seconds: float, settle: float) -> None:
     port = free_port()
     env = dict(os.environ, EMOTION_ATLAS_CACHE=os.environ.get("EMOTION_ATLAS_CACHE", ""))
     if not env["EMOTION_ATLAS_CACHE"]:
         env.pop("EMOTION_ATLAS_CACHE")
+    log = open(os.environ.get("LOAD_LOG", os.devnull), "w")  # noqa: SIM115 - the server's life
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -180,7 +230,26 @@ def one_run(users: int, seconds: float) -> None:
                 break
             except OSError:
                 time.sleep(0.5)
+        # A class joins a server that is already up: one visit, then its background
+        # warm-up (UMAP's compilation) is given time to finish before the users arrive.
+        asyncio.run(drive(url, 1, 0))
+        time.sleep(settle)
         with Sampler(url, server.pid) as sampler:
+            if os.environ.get("LOAD_DUMP"):  # where the server's threads are, 20 s after
+                record = [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--duration",
+                    "30",
+                    "--format",
+                    "raw",
+                    "--output",
+                    os.environ["LOAD_DUMP"],
+                    "--threads",
+                ]
+                threading.Timer(30, subprocess.run, [record]).start()
             results = asyncio.run(drive(url, users, seconds))
     finally:
         server.terminate()
@@ -204,18 +273,19 @@ def one_run(users: int, seconds: float) -> None:
         f"/{users} (slowest after {max(finals):.1f} s); error boxes seen: "
         f"{sum(r['errors'] for r in results.values())}; server RSS peak {max(sampler.rss):.0f} MB"
     )
+    for text, count in sorted(ERRORS.items(), key=lambda item: -item[1])[:5]:
+        print(f"  {count} × {text}")
+    ERRORS.clear()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[6, 12])
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--settle", type=float, default=45, help="seconds between start and load")
     args = parser.parse_args()
-    if CHROMIUM is None:
-        print("needs Chromium: apt-get install chromium", file=sys.stderr)
-        return 2
     for users in args.users:
-        one_run(users, args.seconds)
+        one_run(users, args.seconds, args.settle)
     return 0
 
 

@@ -182,7 +182,7 @@ def command_emotions(args: argparse.Namespace) -> int:
 def command_atlas(args: argparse.Namespace) -> int:
     from core.atlas import build_atlas
     from core.export import atlas_html, write_file
-    from core.images import thumbnail_png
+    from core.images import thumbnail_webp
     from core.plots import atlas_figure
 
     label_set, encoder, result = _embed_request(args, args.paths, args.texts)
@@ -208,7 +208,7 @@ def command_atlas(args: argparse.Namespace) -> int:
             )
         }
         thumbnails = [
-            thumbnail_png(pictures[n], defaults.MAP_THUMBNAIL) if n in pictures else None
+            thumbnail_webp(pictures[n], defaults.MAP_THUMBNAIL) if n in pictures else None
             for n in result.names
         ]
     names = dict(label_set.names)

@@ -59,8 +59,10 @@ def emotion_colour(label: str) -> str:
     return _EXTRA[sum(map(ord, label)) % len(_EXTRA)]
 
 
-def png_data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def image_data_uri(picture: bytes) -> str:
+    """A ``data:`` URI of PNG or WebP bytes (the format read from the bytes)."""
+    kind = "webp" if picture[:4] == b"RIFF" and picture[8:12] == b"WEBP" else "png"
+    return f"data:image/{kind};base64," + base64.b64encode(picture).decode("ascii")
 
 
 def _base_layout(fig: go.Figure, title: str, height: int = 600) -> go.Figure:
@@ -181,7 +183,7 @@ def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
     fig.update_layout(
         images=[
             dict(
-                source=png_data_uri(thumbnails[i]),
+                source=image_data_uri(thumbnails[i]),
                 x=float(coords[i, 0]),
                 y=float(coords[i, 1]),
                 xref="x",

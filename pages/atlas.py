@@ -8,7 +8,15 @@ from core.projection import METHODS
 from ui.context import context
 from ui.frame import ensure_app_frame
 from ui.i18n import figure_words, say, t, translated
-from ui.results import AtlasSettings, atlas_for, cached_comparison, save_settings, saved_settings
+from ui.results import (
+    AtlasSettings,
+    atlas_for,
+    atlas_key,
+    cached_comparison,
+    cached_figure,
+    save_settings,
+    saved_settings,
+)
 from ui.widgets import show_item, texts_box
 
 ensure_app_frame()
@@ -50,15 +58,18 @@ with left:
     for notice in atlas.projector.notices_:
         st.info(say(notice))
     items = atlas.embeddings
-    figure = atlas_figure(
-        atlas.coords,
-        items.names,
-        items.kinds,
-        atlas.top,
-        label_names=ctx.label_names,
-        thumbnails=[ctx.collection.thumbnails.get(name) for name in items.names],
-        title=f"{method_name(method)} · k = {k}",
-        words=figure_words(),
+    figure = cached_figure(
+        ("atlas page", *atlas_key(ctx, texts, settings)),
+        lambda: atlas_figure(
+            atlas.coords,
+            items.names,
+            items.kinds,
+            atlas.top,
+            label_names=ctx.label_names,
+            thumbnails=[ctx.collection.thumbnails.get(name) for name in items.names],
+            title=f"{method_name(method)} · k = {k}",
+            words=figure_words(),
+        ),
     )
     event = st.plotly_chart(figure, on_select="rerun", key="atlas_plot", selection_mode="points")
 

@@ -66,3 +66,20 @@ def test_one_transfer_on_the_largest_picture_adds_under_a_gigabyte(method):
     record = json.loads(done.stdout.strip().splitlines()[-1])
     assert record["added_mb"] < 1024, record
     assert record["result"][0] * record["result"][1] <= recolour.MAX_RESULT_PIXELS
+
+
+@pytest.mark.slow
+def test_a_16_bit_picture_decodes_without_a_float64_copy():
+    probe = (
+        "import io, resource, numpy as np; from PIL import Image; from core.images import "
+        "decode_image\n"
+        "a = np.zeros((9000, 9000), np.uint16); a[::7] = 40000; b = io.BytesIO()\n"
+        "Image.fromarray(a).save(b, 'PNG'); data = b.getvalue(); del a\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "picture = decode_image(data, 'x.png').image\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout.strip()) < 1024  # MB; the float64 path took +2.4 GB

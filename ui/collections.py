@@ -24,7 +24,7 @@ from core.images import (
     MAX_FILE_BYTES,
     decode_image,
     iter_files,
-    thumbnail_png,
+    thumbnail_webp,
     too_large,
     unreadable,
 )
@@ -86,7 +86,7 @@ def _collect(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label: str)
             picture = decode_image(data, name).image
             picture.thumbnail((defaults.PICTURE_SIZE, defaults.PICTURE_SIZE))
             pictures[name] = picture
-            thumbnails[name] = thumbnail_png(picture, defaults.MAP_THUMBNAIL)
+            thumbnails[name] = thumbnail_webp(picture, defaults.MAP_THUMBNAIL)
     # Names are part of the key: two users with the same pictures under other names must
     # never share a cached map (whose hovers and exports carry the names).
     content = "\n".join(

@@ -43,7 +43,11 @@ _run = threading.local()
 
 
 def navigation():
-    """``st.navigation`` over the app's pages, titled in the current language."""
+    """``st.navigation`` over the app's pages, titled in the current language.
+
+    The st.Page objects are made anew in every run: Streamlit marks the chosen one as
+    callable, so objects shared between sessions race (measured: errors under 6 users).
+    """
     pages = [
         st.Page(path, title=t(title), icon=icon, url_path=url, default=index == 0)
         for index, (path, title, icon, url) in enumerate(PAGES)

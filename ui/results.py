@@ -160,3 +160,16 @@ def transfer_for(ctx: Context, text_vector: np.ndarray, k: int) -> TransferView:
             ctx.model_name, ctx.collection.key, k, _collection=ctx.collection
         ),
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def cached_figure(key: tuple, _build):
+    """A figure built once per ``key`` (which must name everything it shows, language
+    included) and shared: building the atlas's 232 thumbnails through plotly's validators
+    was the largest share of a rerun under many users. Callers must not change it."""
+    return _build()
+
+
+def atlas_key(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> tuple:
+    """Everything an atlas figure of the sidebar's choice depends on."""
+    return (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings, ctx.language)
