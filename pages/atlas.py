@@ -3,17 +3,16 @@
 import streamlit as st
 
 from core import defaults
-from core.plots import atlas_figure, emotion_bars, method_grid
+from core.plots import emotion_bars, method_grid
 from core.projection import METHODS
 from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import figure_words, say, t, translated
+from ui.i18n import say, t, translated
 from ui.results import (
     AtlasSettings,
     atlas_for,
-    atlas_key,
     cached_comparison,
-    cached_figure,
+    map_figure,
     save_settings,
     saved_settings,
 )
@@ -58,19 +57,7 @@ with left:
     for notice in atlas.projector.notices_:
         st.info(say(notice))
     items = atlas.embeddings
-    figure = cached_figure(
-        ("atlas page", *atlas_key(ctx, texts, settings)),
-        lambda: atlas_figure(
-            atlas.coords,
-            items.names,
-            items.kinds,
-            atlas.top,
-            label_names=ctx.label_names,
-            thumbnails=[ctx.collection.thumbnails.get(name) for name in items.names],
-            title=f"{method_name(method)} · k = {k}",
-            words=figure_words(),
-        ),
-    )
+    figure = map_figure(ctx, atlas, texts, settings)
     event = st.plotly_chart(figure, on_select="rerun", key="atlas_plot", selection_mode="points")
 
     quality = atlas.quality

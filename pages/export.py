@@ -3,11 +3,10 @@
 import streamlit as st
 
 from core import export
-from core.plots import atlas_figure
 from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import figure_words, say, t, translated
-from ui.results import atlas_for, saved_settings
+from ui.i18n import say, t, translated
+from ui.results import atlas_for, map_figure, saved_settings
 from ui.widgets import current_texts
 
 ensure_app_frame()
@@ -40,16 +39,7 @@ st.download_button(
 )
 
 method = translated("projection", [settings.method])(settings.method)
-figure = atlas_figure(
-    atlas.coords,
-    items.names,
-    items.kinds,
-    atlas.top,
-    label_names=ctx.label_names,
-    thumbnails=[ctx.collection.thumbnails.get(n) for n in items.names],
-    title=f"{t('app_title')} · {method} · k = {settings.k}",
-    words=figure_words(),
-)
+figure = map_figure(ctx, atlas, texts, settings)
 html = export.atlas_html(figure, f"{t('app_title')} · {method}")
 st.download_button(t("download_html"), html, "atlas.html", "text/html", key="html")
 st.caption(

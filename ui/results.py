@@ -173,3 +173,25 @@ def cached_figure(key: tuple, _build):
 def atlas_key(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> tuple:
     """Everything an atlas figure of the sidebar's choice depends on."""
     return (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings, ctx.language)
+
+
+def map_figure(ctx: Context, atlas: Atlas, texts: tuple[str, ...], settings: AtlasSettings):
+    """The Atlas page's map (also what Export writes), built once per atlas and language."""
+    from core.plots import atlas_figure
+    from ui.i18n import figure_words, translated
+
+    method = translated("projection", [settings.method])(settings.method)
+    items = atlas.embeddings
+    return cached_figure(
+        ("map", *atlas_key(ctx, texts, settings)),
+        lambda: atlas_figure(
+            atlas.coords,
+            items.names,
+            items.kinds,
+            atlas.top,
+            label_names=ctx.label_names,
+            thumbnails=[ctx.collection.thumbnails.get(name) for name in items.names],
+            title=f"{method} · k = {settings.k}",
+            words=figure_words(),
+        ),
+    )
