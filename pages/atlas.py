@@ -10,7 +10,7 @@ from ui.frame import ensure_app_frame
 from ui.i18n import say, t, translated
 from ui.results import (
     AtlasSettings,
-    atlas_for,
+    atlas_or_stop,
     cached_comparison,
     map_figure,
     save_settings,
@@ -45,15 +45,7 @@ with right:
     save_settings(settings)
 
 with left:
-    if n_items < 5:
-        st.warning(t("atlas_too_few").format(count=len(ctx.collection.embeddings)))
-        st.stop()
-    try:
-        with st.spinner(t("fitting_map")):
-            atlas = atlas_for(ctx, texts, settings)
-    except ValueError as error:
-        st.error(f"{t('map_failed')} {say(error)}")
-        st.stop()
+    atlas = atlas_or_stop(ctx, texts, settings)
     for notice in atlas.projector.notices_:
         st.info(say(notice))
     items = atlas.embeddings

@@ -5,8 +5,8 @@ import streamlit as st
 from core import export
 from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import say, t, translated
-from ui.results import atlas_for, map_figure, saved_settings
+from ui.i18n import t, translated
+from ui.results import atlas_or_stop, map_figure, saved_settings
 from ui.widgets import current_texts
 
 ensure_app_frame()
@@ -20,15 +20,7 @@ if ctx is None:
 texts = current_texts()
 n_items = len(ctx.collection.embeddings) + len(texts)
 settings = saved_settings().fitted_to(n_items)
-if n_items < 5:
-    st.warning(t("atlas_too_few").format(count=len(ctx.collection.embeddings)))
-    st.stop()
-try:
-    with st.spinner(t("fitting_map")):
-        atlas = atlas_for(ctx, texts, settings)
-except ValueError as error:
-    st.error(f"{t('map_failed')} {say(error)}")
-    st.stop()
+atlas = atlas_or_stop(ctx, texts, settings)
 
 items, labels = atlas.embeddings, ctx.label_set.labels  # pictures and sentences
 csv_bytes = export.embeddings_csv(items, atlas.probabilities, labels)

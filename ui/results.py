@@ -19,10 +19,11 @@ from core.atlas import Atlas, build_atlas
 from core.cache import EmbeddingCache
 from core.embedding import EmbeddingSet, embed_texts
 from core.emotions import LabelSet, label_vectors, prompt_bank_center
+from core.plots import atlas_figure
 from core.projection import Compared, compare_methods
 from core.transfer import TransferView, fit_image_map, transfer_view
 from ui.heavy import heavy
-from ui.i18n import t
+from ui.i18n import figure_words, say, t, translated
 from ui.models import get_encoder
 from ui.warmup import umap_warm_up_future, wait_for_umap
 
@@ -177,9 +178,6 @@ def atlas_key(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> 
 
 def map_figure(ctx: Context, atlas: Atlas, texts: tuple[str, ...], settings: AtlasSettings):
     """The Atlas page's map (also what Export writes), built once per atlas and language."""
-    from core.plots import atlas_figure
-    from ui.i18n import figure_words, translated
-
     method = translated("projection", [settings.method])(settings.method)
     items = atlas.embeddings
     return cached_figure(
@@ -195,3 +193,17 @@ def map_figure(ctx: Context, atlas: Atlas, texts: tuple[str, ...], settings: Atl
             words=figure_words(),
         ),
     )
+
+
+def atlas_or_stop(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> Atlas:
+    """:func:`atlas_for`, or the reason there is none on the page and the run stopped
+    (too few items for a map, or settings the data cannot take). The work pool shows
+    the wait (ui.heavy), so no spinner of its own."""
+    if len(ctx.collection.embeddings) + len(texts) < 5:
+        st.warning(t("atlas_too_few").format(count=len(ctx.collection.embeddings)))
+        st.stop()
+    try:
+        return atlas_for(ctx, texts, settings)
+    except ValueError as error:
+        st.error(f"{t('map_failed')} {say(error)}")
+        st.stop()
