@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,13 +30,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serve import dashboard  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -212,48 +206,18 @@ async def drive(url: str, users: int, seconds: float) -> dict:
 
 
 def one_run(users: int, seconds: float, settle: float) -> None:
-    port = free_port()
-    env = dict(os.environ, EMOTION_ATLAS_CACHE=os.environ.get("EMOTION_ATLAS_CACHE", ""))
-    if not env["EMOTION_ATLAS_CACHE"]:
-        env.pop("EMOTION_ATLAS_CACHE")
-    log = open(os.environ.get("LOAD_LOG", os.devnull), "w")  # noqa: SIM115 - the server's life
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with dashboard(log=os.environ.get("LOAD_LOG")) as (url, server):
         # A class joins a server that is already up: one visit, then its background
         # warm-up (UMAP's compilation) is given time to finish before the users arrive.
         asyncio.run(drive(url, 1, 0))
         time.sleep(settle)
         with Sampler(url, server.pid) as sampler:
-            if os.environ.get("LOAD_DUMP"):  # where the server's threads are, 20 s after
-                record = [
-                    "py-spy",
-                    "record",
-                    "--pid",
-                    str(server.pid),
-                    "--duration",
-                    "30",
-                    "--format",
-                    "raw",
-                    "--output",
-                    os.environ["LOAD_DUMP"],
-                    "--threads",
-                ]
+            if os.environ.get("LOAD_DUMP"):  # where the server's threads are, 30 s after
+                dump = os.environ["LOAD_DUMP"]
+                record = ["py-spy", "record", "--pid", str(server.pid), "--duration", "30",
+                          "--format", "raw", "--output", dump, "--threads"]  # fmt: skip
                 threading.Timer(30, subprocess.run, [record]).start()
             results = asyncio.run(drive(url, users, seconds))
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
     latencies = [v for r in results.values() for v in r["latencies"]]
     health = sampler.health
     print(f"## {users} users, k changed once a second for {seconds:.0f} s")

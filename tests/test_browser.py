@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from serve import dashboard  # noqa: E402
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 # Slow (a server start and a browser): run by `make test-slow`, which .ci/run runs too.
@@ -27,50 +28,25 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = dict(os.environ, EMOTION_ATLAS_CACHE=str(tmp_path_factory.mktemp("cache")))
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-            ],
-            cwd=ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
     started = time.perf_counter()
-    try:
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}", started
-    finally:
-        process.terminate()
-        # a server that will not stop (a non-daemon background thread) fails the run here
-        process.wait(timeout=30)
+    env = {
+        "EMOTION_ATLAS_CACHE": str(tmp_path_factory.mktemp("cache")),
+        "EMOTION_ATLAS_UPLOAD_MB_PER_USER": "1",  # small, for the upload-budget test
+    }
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with dashboard(env=env, log=log) as (url, _):
+        yield url, started
+
+
+def _chromium(driver):
+    """Headless Chromium with a fresh, empty profile of Playwright's own."""
+    return driver.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
 
 
 def _navigation(page) -> list[str]:
@@ -83,12 +59,7 @@ def test_atlas_renders_in_a_real_browser(server, tmp_path):
     shots = Path(os.environ.get("EMOTION_ATLAS_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver:
-        # Playwright starts Chromium headless with a fresh, empty profile of its own.
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = _chromium(driver)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{url}/atlas", wait_until="domcontentloaded")
         page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=120_000)
@@ -117,3 +88,31 @@ def test_atlas_renders_in_a_real_browser(server, tmp_path):
         chinese.screenshot(path=str(shots / "export_zh.png"))
         browser.close()
     print(f"first atlas plot after {first_plot:.1f} s from `streamlit run`")
+
+
+def _noise_png(path: Path, seed: int) -> Path:
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)  # noise does not compress: about 0.46 MB
+    return path
+
+
+def test_uploads_over_the_per_user_budget_are_not_kept_and_the_user_is_told(server, tmp_path):
+    url, _ = server
+    files = [str(_noise_png(tmp_path / f"noise_{i}.png", i)) for i in range(3)]
+    with playwright.sync_playwright() as driver:
+        browser = _chromium(driver)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"{url}/atlas?lang=zh", wait_until="domcontentloaded")
+        page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=120_000)
+        page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(files)
+        notice = page.get_by_text("未保留：noise_2.png")
+        try:
+            notice.wait_for(timeout=60_000)
+        finally:
+            page.screenshot(path=str(tmp_path / "budget_zh.png"))
+        assert "每位用户最多保留 1 MB" in notice.inner_text()
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()

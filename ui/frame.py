@@ -19,6 +19,7 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.sidebar import render_sidebar
+from ui.uploads import guard as upload_guard
 
 PRESENTATION_CSS = (
     "<style>html, body, [class*='css'] {font-size: 21px !important;}"
@@ -57,6 +58,7 @@ def navigation():
 
 def render_frame() -> None:
     st.set_page_config(page_title="Emotion Atlas · 情绪地图", page_icon="🧭", layout="wide")
+    upload_guard()  # before any widget reads its files
     render_sidebar()
     if st.session_state.get("presentation"):
         # Large type for projectors; the sidebar and Streamlit's chrome go, one button

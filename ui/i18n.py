@@ -33,6 +33,17 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "JPEG, PNG, WebP, GIF, BMP, TIFF, or a zip of them; files that are not pictures are reported and skipped.",
         "支持 JPEG、PNG、WebP、GIF、BMP、TIFF 或它们的 zip 压缩包；不是图片的文件会被列出并跳过。",
     ),
+    "upload_over_budget": (
+        "Not kept: {names}. Each user may hold {limit} MB of uploads on this shared server "
+        "(you hold {held} MB). Remove some files from the list, or upload smaller ones.",
+        "未保留：{names}。在这台共享服务器上，每位用户最多保留 {limit} MB 的上传文件"
+        "（你已保留 {held} MB）。请从列表中移除一些文件，或上传更小的文件。",
+    ),
+    "upload_server_full": (
+        "Not kept: {names}. The server holds {limit} MB of uploads from all users, its limit; "
+        "please try again in a few minutes.",
+        "未保留：{names}。服务器已保存所有用户共 {limit} MB 的上传文件，达到上限；请几分钟后再试。",
+    ),
     "label_set": ("Emotion labels", "情绪标签"),
     "labels_ekman7": ("Ekman 7 (basic emotions)", "Ekman 七种基本情绪"),
     "labels_mikels8": ("Mikels 8 (picture emotions)", "Mikels 八种图像情绪"),

@@ -83,13 +83,14 @@ def cached_atlas(
     _label_set: LabelSet,
 ) -> Atlas:
     """One fitted map per parameter set, shared across reruns and sessions (see ui.heavy)."""
-    items = _collection.embeddings + text_embeddings(model_name, texts)
-    items.rejected = []
+    sentences = text_embeddings(model_name, texts)  # cached; the join waits for the pool
     labels = cached_label_vectors(model_name, label_set_key, _label_set)
     center = cached_prompt_center(model_name, label_set_key, _label_set)
     encoder = get_encoder(model_name)
 
     def fit(_report):
+        items = _collection.embeddings + sentences
+        items.rejected = []
         return build_atlas(
             items,
             encoder,
