@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# Where the dashboard listens: this computer only, unless a room is to join from phones
+# (`make demo ADDRESS=0.0.0.0 PUBLIC_URL=http://192.168.1.20:8501`, see the README).
+ADDRESS    ?= 127.0.0.1
+PUBLIC_URL ?=
 
 .PHONY: demo test test-slow lint
 
@@ -12,7 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-train.txt
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m streamlit run app.py
+	EMOTION_ATLAS_PUBLIC_URL=$(PUBLIC_URL) $(PY) -m streamlit run app.py --server.address $(ADDRESS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -507,6 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("--model", default="pocket", help="evaluate another checkpoint")
     evaluation.set_defaults(run=command_eval_pocket)
+
+    from core.room_commands import add_room_parser
+
+    add_room_parser(commands)
     return parser
 
 

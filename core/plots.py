@@ -7,6 +7,7 @@ every page and in every exported file.
 from __future__ import annotations
 
 import base64
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,6 +46,7 @@ WORDS = {
     "predicted": "predicted",
     "true": "true",
     "text": "text",
+    "newest": "newest",
 }
 
 
@@ -433,4 +435,114 @@ def flat_map(coords: np.ndarray, colour: np.ndarray, *, title: str = "") -> go.F
     )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
+    return _base_layout(fig, title, 420)
+
+
+SIDES = ("top center", "bottom center", "middle right")  # labels of the newest stars
+
+
+def plain(text: str) -> str:
+    """``text`` safe to show in a plotly label or hover: plotly reads a few HTML tags
+    (``<b>``, ``<a href>``, ``<br>``) in text, so students' sentences are escaped."""
+    return html.escape(text, quote=False).replace("\n", " ")
+
+
+def room_figure(
+    image_coords: np.ndarray,
+    image_tops: Sequence[str],
+    entry_coords: np.ndarray,
+    entry_texts: Sequence[str],
+    entry_tops: Sequence[str],
+    *,
+    label_names: dict[str, str] | None = None,
+    newest: int = 3,
+    title: str = "",
+    words: dict[str, str] | None = None,
+) -> go.Figure:
+    """A classroom's live map: the pictures as faint dots coloured by emotion, every
+    student's sentence as a star, the ``newest`` sentences large and labelled.
+
+    Only the newest carry a label on the map (all of them would pile up on a projector);
+    every star's sentence is in its hover. Texts are escaped (:func:`plain`).
+    """
+    words = _words(words)
+    display = label_names or {}
+    fig = go.Figure()
+    image_tops = np.asarray(image_tops)
+    for label in dict.fromkeys(image_tops):
+        rows = np.flatnonzero(image_tops == label)
+        fig.add_trace(
+            go.Scatter(
+                x=image_coords[rows, 0],
+                y=image_coords[rows, 1],
+                mode="markers",
+                name=display.get(label, label),
+                marker=dict(size=9, color=emotion_colour(label), opacity=0.35),
+                hoverinfo="skip",
+            )
+        )
+    count = len(entry_texts)
+    if count:
+        entry_coords = np.asarray(entry_coords)
+        colours = [emotion_colour(top) for top in entry_tops]
+        hover = [
+            f"{plain(t)} · {display.get(top, top)}"
+            for t, top in zip(entry_texts, entry_tops, strict=True)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=entry_coords[:, 0],
+                y=entry_coords[:, 1],
+                mode="markers",
+                name=words["texts"],
+                marker=dict(
+                    size=16, symbol="star", color=colours, line=dict(color=TEXT_COLOUR, width=1)
+                ),
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+        recent = list(range(max(0, count - newest), count))
+        fig.add_trace(
+            go.Scatter(
+                x=entry_coords[recent, 0],
+                y=entry_coords[recent, 1],
+                mode="markers+text",
+                name=words["newest"],
+                marker=dict(size=30, symbol="star", color=[colours[i] for i in recent],
+                            line=dict(color=TEXT_COLOUR, width=2.5)),
+                text=[plain(_short(entry_texts[i], 18)) for i in recent],
+                # alternate sides, so two sentences placed close together stay readable
+                textposition=[SIDES[i % len(SIDES)] for i in range(len(recent))],
+                textfont=dict(size=22, color=TEXT_COLOUR),
+                hoverinfo="skip",
+            )
+        )  # fmt: skip
+    fig.update_xaxes(showticklabels=False, zeroline=False, showgrid=False)
+    fig.update_yaxes(showticklabels=False, zeroline=False, showgrid=False, scaleanchor="x")
+    fig.update_layout(legend=dict(orientation="h", y=-0.02, font=dict(size=18)), uirevision="room")
+    return _base_layout(fig, title, 620)
+
+
+def tally_figure(
+    counts: dict[str, int], *, label_names: dict[str, str] | None = None, title: str = ""
+) -> go.Figure:
+    """How many sentences read as each emotion: horizontal bars, large type."""
+    display = label_names or {}
+    labels = list(counts)
+    fig = go.Figure(
+        go.Bar(
+            y=[display.get(label, label) for label in labels],
+            x=[counts[label] for label in labels],
+            orientation="h",
+            marker_color=[emotion_colour(label) for label in labels],
+            text=[str(counts[label]) for label in labels],
+            textposition="outside",
+            textfont=dict(size=22),
+            hoverinfo="skip",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=22))
+    fig.update_xaxes(visible=False, range=[0, max(1, *counts.values()) * 1.25])
+    fig.update_layout(uirevision="tally")
     return _base_layout(fig, title, 420)

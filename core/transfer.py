@@ -176,6 +176,37 @@ def fit_image_map(
     )
 
 
+def spread(coords: np.ndarray, decimals: int = 2) -> float:
+    """Share of distinct positions on a map scaled to the unit box (1.0: none overlap).
+
+    LLE folds each unconnected cluster of its neighbour graph into one point, so a map of a
+    collection in a few clusters (emoji designs, photographs) can put 232 pictures on 3."""
+    span = np.ptp(coords, axis=0) + 1e-12
+    scaled = np.round((coords - coords.min(axis=0)) / span, decimals)
+    return len({tuple(row) for row in scaled}) / max(len(coords), 1)
+
+
+def fit_legible_image_map(
+    image_vectors: np.ndarray, ladder=(12, 20, 25, 30, 40), *, least_spread: float = 0.5
+):
+    """:func:`fit_image_map` with the smallest k of ``ladder`` whose map spreads the
+    pictures out (:func:`spread` at least ``least_spread``), else the most spread one.
+    For a live map shown to a room, where 200 pictures on three dots teach nothing."""
+    best = None
+    for k in ladder:
+        if k >= len(image_vectors):
+            break
+        fitted = fit_image_map(image_vectors, k=k)
+        score = spread(fitted.embedding_)
+        if best is None or score > best[0]:
+            best = (score, fitted)
+        if score >= least_spread:
+            break
+    if best is None:  # fewer pictures than the ladder's first k
+        return fit_image_map(image_vectors, k=max(2, len(image_vectors) - 2))
+    return best[1]
+
+
 @dataclass
 class TransferView:
     """Everything the Transfer page, the Atlas star, ``python -m core place`` and the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,59 @@ def test_uploads_lost_to_a_restart_are_announced():
     at.radio(key="source").set_value("uploads").run()
     assert not at.exception
     assert any("服务器重启" in w.value for w in at.warning)
+
+
+def test_classroom_start_a_room_then_its_sentences_land_on_the_live_map(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_ATLAS_ROOMS", str(tmp_path / "rooms.sqlite3"))
+    at = open_page("pages/classroom.py", lang="zh")
+    assert not at.exception
+    at.button[0].click().run()  # 开始房间 (the form's submit button)
+    assert not at.exception
+    code = next(m.value.strip("# `") for m in at.markdown if m.value.startswith("# `"))
+    from core.models import load_encoder
+    from core.rooms import RoomStore, reader
+
+    store = RoomStore(tmp_path / "rooms.sqlite3")
+    room = store.room(code)
+    store.submit(
+        code, ["我爱你", "航空公司弄丢了我的行李"], reader(load_encoder("pocket"), room.label_set)
+    )
+    at.run()
+    assert not at.exception
+    assert any("实时地图 · 2 句" in m.value for m in at.markdown)
+    specs = [
+        json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart")
+    ]
+    assert any("航空公司" in spec and "我爱你" in spec for spec in specs)  # stars on the map
+
+
+def test_join_on_a_phone_sends_a_sentence_and_shows_what_the_model_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_ATLAS_ROOMS", str(tmp_path / "rooms.sqlite3"))
+    from core.emotions import PARROTT6
+    from core.rooms import RoomStore
+
+    room, _ = RoomStore(tmp_path / "rooms.sqlite3").new_room("周一", "pocket", PARROTT6)
+    at = app("zh")
+    at.query_params["room"] = room.code
+    at.run()
+    at.switch_page("pages/join.py").run()
+    assert not at.exception
+    assert not at.sidebar.radio  # a phone page: no sidebar widgets
+    at.text_area[0].input("我爱你")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("已发送。模型读出的情绪：爱")
+    assert [t.value for t in at.text] == ["我爱你"]  # the student's own sentences, as text
+    at.text_area[0].input("好" * 281)  # over the limit: refused with the reason
+    at.button[0].click().run()
+    assert not at.exception and len(RoomStore(tmp_path / "rooms.sqlite3").entries(room.code)) == 1
+
+
+def test_join_with_an_unknown_code_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_ATLAS_ROOMS", str(tmp_path / "rooms.sqlite3"))
+    at = app("zh")
+    at.query_params["room"] = "ZZZZZZ"
+    at.run()
+    at.switch_page("pages/join.py").run()
+    assert not at.exception
+    assert at.error[0].value == "没有房间 ZZZZZZ：请核对黑板上的房间码。"

@@ -34,6 +34,7 @@ def server(tmp_path_factory):
     env = {
         "EMOTION_ATLAS_CACHE": str(tmp_path_factory.mktemp("cache")),
         "EMOTION_ATLAS_UPLOAD_MB_PER_USER": "1",  # small, for the upload-budget test
+        "EMOTION_ATLAS_ROOMS": str(tmp_path_factory.mktemp("rooms") / "rooms.sqlite3"),
     }
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     with dashboard(env=env, log=log) as (url, _):
@@ -71,7 +72,16 @@ def test_atlas_renders_in_a_real_browser(server, tmp_path):
         assert page.locator(".js-plotly-plot .layer-above image").count() > 100  # thumbnails
         # The first visit of a fresh server came by deep link: the navigation still names
         # the app's pages (not its file names) in the page's language.
-        assert _navigation(page) == ["Home", "Atlas", "Transfer", "Classify", "Learn LLE", "Export"]
+        assert _navigation(page) == [
+            "Home",
+            "Atlas",
+            "Transfer",
+            "Classify",
+            "Learn LLE",
+            "Export",
+            "Classroom",
+            "Join",
+        ]
         page.screenshot(path=str(shots / "atlas.png"))
         chinese = browser.new_page(viewport={"width": 1280, "height": 720})
         chinese.goto(f"{url}/export?lang=zh", wait_until="domcontentloaded")
@@ -83,6 +93,8 @@ def test_atlas_renders_in_a_real_browser(server, tmp_path):
             "情绪分类",
             "学习 LLE",
             "导出",
+            "课堂",
+            "加入课堂",
         ]
         assert chinese.locator("[data-testid='stAlertContentError']").count() == 0
         chinese.screenshot(path=str(shots / "export_zh.png"))
@@ -108,11 +120,58 @@ def test_uploads_over_the_per_user_budget_are_not_kept_and_the_user_is_told(serv
         page.goto(f"{url}/atlas?lang=zh", wait_until="domcontentloaded")
         page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=120_000)
         page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(files)
-        notice = page.get_by_text("未保留：noise_2.png")
+        notice = page.get_by_text("未保留：noise_")  # files upload in parallel: any one
         try:
             notice.wait_for(timeout=60_000)
         finally:
             page.screenshot(path=str(tmp_path / "budget_zh.png"))
-        assert "每位用户最多保留 1 MB" in notice.inner_text()
+        text = notice.inner_text()
+        assert "每位用户最多保留 1 MB" in text
+        assert sum(f"noise_{i}.png" in text for i in range(3)) == 1  # two fit in 1 MB
         assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+
+def test_a_teacher_and_three_phones_in_one_room(server, tmp_path):
+    url, _ = server
+    shots = Path(os.environ.get("EMOTION_ATLAS_SCREENSHOTS", tmp_path))
+    sentences = [
+        ("zh", "我爱你"),
+        ("en", "our dog died this morning"),
+        ("zh", "<b>考试</b>通过了！"),
+    ]
+    with playwright.sync_playwright() as driver:
+        browser = _chromium(driver)
+        teacher = browser.new_page(viewport={"width": 1280, "height": 720})
+        teacher.goto(f"{url}/classroom?lang=zh", wait_until="domcontentloaded")
+        teacher.get_by_role("button", name="开始房间").click(timeout=120_000)
+        code = teacher.locator("[data-testid='stMarkdownContainer'] h1 code").inner_text(
+            timeout=60_000
+        )
+        phones = []
+        for lang, sentence in sentences:
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            phone.goto(f"{url}/join?room={code}&lang={lang}", wait_until="domcontentloaded")
+            phone.locator("textarea").fill(sentence, timeout=60_000)
+            phone.get_by_role("button", name="发送" if lang == "zh" else "Send").click()
+            phones.append(phone)
+        for phone in phones:
+            phone.locator("[data-testid='stAlertContentSuccess']").wait_for(timeout=60_000)
+            assert phone.locator("[data-testid='stSidebar']").is_hidden()
+        assert (
+            "模型读出的情绪：爱"
+            in phones[0].locator("[data-testid='stAlertContentSuccess']").inner_text()
+        )
+        # The live map refreshes by itself: all three stars within a few refreshes.
+        teacher.get_by_text("实时地图 · 3 句").wait_for(timeout=30_000)
+        spec = teacher.evaluate(
+            "() => [...document.querySelectorAll('.js-plotly-plot')]"
+            ".map(p => JSON.stringify(p.data)).join(' ')"
+        )
+        assert "我爱你" in spec and "our dog died" in spec
+        assert "&lt;b&gt;考试&lt;/b&gt;" in spec  # a student's markup is shown as text
+        for page in (teacher, *phones):
+            assert page.locator("[data-testid='stException']").count() == 0
+        teacher.screenshot(path=str(shots / "classroom_zh.png"))
+        phones[0].screenshot(path=str(shots / "join_zh.png"))
         browser.close()

@@ -7,8 +7,11 @@ the first request of a fresh server to a deep link such as ``/atlas`` (and every
 run of a page) executes ``pages/atlas.py`` alone. Every page therefore starts with
 :func:`ensure_app_frame`: when app.py did not run first in this script run, it calls the
 public ``st.navigation`` with the app's own pages (which, as documented, ends the legacy
-mode for the process and names the pages in the user's language) and draws the frame in
-place. Only public Streamlit API is used.
+mode for the process and names the pages in the user's language) and reruns, once per
+session, so that the page is drawn through app.py with the widget ids every later run
+uses. AppTest runs a page file alone on every run, so there (no server) the frame is
+drawn in place each time.
+Only public Streamlit API is used.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import threading
 import streamlit as st
 
 from ui.i18n import t
-from ui.sidebar import render_sidebar
+from ui.sidebar import language_switch, render_sidebar
 from ui.uploads import guard as upload_guard
+from ui.uploads import served
 
 PRESENTATION_CSS = (
     "<style>html, body, [class*='css'] {font-size: 21px !important;}"
@@ -36,6 +40,16 @@ PAGES = (
     ("pages/classify.py", "classify", "🏷️", "classify"),
     ("pages/learn.py", "learn", "🎓", "learn"),
     ("pages/export.py", "export", "📦", "export"),
+    ("pages/classroom.py", "classroom", "🏫", "classroom"),
+    ("pages/join.py", "join", "📱", "join"),
+)
+# Pages made for a phone: no sidebar, no navigation, only a language switch.
+PHONE_PAGES = {"join"}
+
+PHONE_CSS = (
+    "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
+    " header {display: none !important;}"
+    " .block-container {padding-top: 1rem !important;}</style>"
 )
 
 # Set by app.py for the script run in this thread; a page consumes it. Script runs of one
@@ -56,6 +70,13 @@ def navigation():
     return st.navigation(pages)
 
 
+def render_phone_frame() -> None:
+    """The frame of a phone page: the language switch and nothing else."""
+    st.set_page_config(page_title="Emotion Atlas · 加入课堂", page_icon="📱", layout="centered")
+    st.markdown(PHONE_CSS, unsafe_allow_html=True)
+    language_switch("collapsed")
+
+
 def render_frame() -> None:
     st.set_page_config(page_title="Emotion Atlas · 情绪地图", page_icon="🧭", layout="wide")
     upload_guard()  # before any widget reads its files
@@ -74,7 +95,10 @@ def _leave() -> None:
 def run_app() -> None:
     """The entry script's body: navigation, the frame, then the chosen page."""
     page = navigation()
-    render_frame()
+    if page.url_path in PHONE_PAGES:
+        render_phone_frame()
+    else:
+        render_frame()
     _run.framed = True
     try:
         page.run()
@@ -82,9 +106,16 @@ def run_app() -> None:
         _run.framed = False
 
 
-def ensure_app_frame() -> None:
-    """First line of every page: draw the frame when app.py did not (see the module notes)."""
+def ensure_app_frame(phone: bool = False) -> None:
+    """First line of every page: draw the frame when app.py did not (see the module notes).
+    ``phone``: the page is one of :data:`PHONE_PAGES`."""
     if getattr(_run, "framed", False):
         return
     navigation()  # public API: ends the legacy pages/ mode and names the pages
-    render_frame()
+    if served() and not st.session_state.get("_reframed"):
+        # Run again through app.py at once: widgets drawn by this run would carry the
+        # legacy page's ids, so the user's first click or upload would be lost (measured:
+        # a form's first submit on a fresh server's deep link read as not pressed).
+        st.session_state["_reframed"] = True
+        st.rerun()
+    render_phone_frame() if phone else render_frame()

@@ -296,6 +296,75 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "fig_predicted": ("predicted", "预测"),
     "fig_true": ("true", "真实"),
     "fig_text": ("text", "文本"),
+    "fig_newest": ("newest", "最新"),
+    # classroom rooms: the teacher's page and the students' Join page
+    "classroom": ("Classroom", "课堂"),
+    "join": ("Join", "加入课堂"),
+    "classroom_intro": (
+        "Start a room: students scan the code with their phones, type a sentence, and it "
+        "lands on this map as a star among the pictures, read by the model.",
+        "开一个课堂房间：学生用手机扫码、输入一句话，它就会作为一颗星落在这张图片地图上，由模型读出情绪。",
+    ),
+    "room_title": ("Room title", "房间标题"),
+    "room_title_default": ("Our feelings today", "我们今天的心情"),
+    "start_room": ("Start a room", "开始房间"),
+    "room_uses": (
+        "The room reads sentences with the sidebar's model ({model}) and labels ({labels}).",
+        "房间使用侧边栏选定的模型（{model}）和情绪标签（{labels}）来读句子。",
+    ),
+    "open_room": ("Open a room I started", "打开我开过的房间"),
+    "room_code": ("Room code", "房间码"),
+    "teacher_key": ("Teacher key", "教师密钥"),
+    "open": ("Open", "打开"),
+    "teacher_key_note": (
+        "Your teacher key (keep it; it is needed to reopen, moderate and export this room):",
+        "你的教师密钥（请保存；重新打开、管理和导出房间都需要它）：",
+    ),
+    "scan_to_join": ("Scan to join", "扫码加入"),
+    "or_open": ("or open {url}", "或打开 {url}"),
+    "url_is_local": (
+        "This address only works on this computer. For phones, start the server with "
+        "`--server.address 0.0.0.0` on the room's network and set EMOTION_ATLAS_PUBLIC_URL "
+        "to the address students can reach (see the README, “Running it for a room”).",
+        "这个地址只能在本机打开。要让手机访问，请在教室网络上以 `--server.address 0.0.0.0` 启动服务器，"
+        "并把 EMOTION_ATLAS_PUBLIC_URL 设为学生能访问的地址（见 README 的“Running it for a room”）。",
+    ),
+    "live_map": ("Live map", "实时地图"),
+    "tally": ("The class's emotions", "全班的情绪"),
+    "sentences_count": ("{count} sentences", "{count} 句"),
+    "no_sentences_yet": (
+        "No sentences yet: they appear here within seconds.",
+        "还没有句子：学生发送后几秒内就会出现在这里。",
+    ),
+    "moderation": ("Moderation", "管理"),
+    "hide_sentence": ("Hide a sentence", "隐藏一句"),
+    "hide": ("Hide", "隐藏"),
+    "show_again": ("Show again", "重新显示"),
+    "hidden_sentences": ("Hidden sentences", "已隐藏的句子"),
+    "lock_room": ("Room locked (no new sentences)", "锁定房间（不再接收新句子）"),
+    "clear_room": ("Delete every sentence", "删除所有句子"),
+    "clear_confirm": ("Yes, delete them", "确定删除"),
+    "cleared": ("Deleted {count} sentences.", "已删除 {count} 句。"),
+    "export_room": ("Download the sentences (CSV)", "下载所有句子（CSV）"),
+    "leave_room": ("Close this room's view", "关闭房间视图"),
+    "join_title": ("Join the class", "加入课堂"),
+    "join_enter_code": ("Type the room code from the board", "输入黑板上的房间码"),
+    "your_sentence": ("Your sentence", "你的句子"),
+    "your_sentence_help": (
+        "English or Chinese, up to 280 characters.",
+        "中文或英文，最多 280 个字符。",
+    ),
+    "your_name": ("Your name (optional, shown on the board)", "你的名字（可不填，会显示在大屏上）"),
+    "send": ("Send", "发送"),
+    "sent_read": (
+        "Sent. The model reads: {emotion} ({share:.0%}).",
+        "已发送。模型读出的情绪：{emotion}（{share:.0%}）。",
+    ),
+    "your_entries": ("Your sentences", "你发送的句子"),
+    "room_model_missing": (
+        "This room's model is not available on the server any more.",
+        "服务器上已经没有这个房间使用的模型了。",
+    ),
     "k_too_large": ("k = {k} needs more than {n} points.", "k = {k} 需要多于 {n} 个点。"),
     "presentation_hint": (
         "For a projector, switch on presentation mode in the sidebar: larger type, no sidebar.",
@@ -358,6 +427,7 @@ FIGURE_WORDS = (
     "predicted",
     "true",
     "text",
+    "newest",
 )
 
 

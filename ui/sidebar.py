@@ -22,18 +22,23 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
 UPLOAD_TYPES = [*IMAGE_TYPES, "zip"]
 
 
+def language_switch(label_visibility: str = "visible") -> None:
+    codes = list(LANGUAGES)
+    chosen = st.radio(
+        t("language"),
+        codes,
+        index=codes.index(current_language()),
+        format_func=LANGUAGES.get,
+        horizontal=True,
+        key="language",
+        label_visibility=label_visibility,
+    )
+    st.query_params["lang"] = chosen  # a shared link opens in the same language
+
+
 def render_sidebar() -> None:
     with st.sidebar:
-        codes = list(LANGUAGES)
-        chosen = st.radio(
-            t("language"),
-            codes,
-            index=codes.index(current_language()),
-            format_func=LANGUAGES.get,
-            horizontal=True,
-            key="language",
-        )
-        st.query_params["lang"] = chosen  # a shared link opens in the same language
+        language_switch()
         rows = preset_rows()
         names = [name for name, *_ in rows]
         usable = {name: ok for name, ok, *_ in rows}

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 import streamlit as st
 from streamlit import runtime
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.stats import CACHE_MEMORY_FAMILY
 from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -135,14 +136,19 @@ def _gate(manager) -> UploadGate:
         return gate
 
 
+def served() -> bool:
+    """Whether this run is served by a real Streamlit server (AppTest's runtime holds
+    stand-ins, not Streamlit's in-memory upload manager)."""
+    if get_script_run_ctx() is None or not runtime.exists():
+        return False
+    return isinstance(runtime.get_instance().uploaded_file_mgr, MemoryUploadedFileManager)
+
+
 def guard() -> None:
     """The budgets for this session (no-op outside a running server, e.g. AppTest)."""
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
+    if not served():
         return
-    manager = runtime.get_instance().uploaded_file_mgr
-    if not hasattr(manager, "file_storage"):  # another manager keeps files elsewhere
-        return
+    ctx, manager = get_script_run_ctx(), runtime.get_instance().uploaded_file_mgr
     gate, state = _gate(manager), st.session_state
     seen = state.setdefault("_upload_seen", {})
     values = (state[key] for key in list(state.keys()))
