@@ -22,6 +22,7 @@ import argparse
 import json
 import multiprocessing
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -122,8 +123,7 @@ def main() -> int:
                     ".map(p => JSON.stringify(p.data || [])).join(' ')"
                 )
                 now = time.time()
-                for fragment in data.split("#")[1:]:
-                    tag = fragment.split(" ", 1)[0].split('"', 1)[0].split("\\\\", 1)[0]
+                for tag in re.findall(r"#(\d+-\d+)", data):  # "#student-sentence"
                     seen.setdefault(tag, now)
                 rss.append(rss_mb(server.pid))
                 time.sleep(0.25)

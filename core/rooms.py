@@ -46,6 +46,7 @@ MAX_TEXT_CHARS = 280
 MAX_NAME_CHARS = 40
 MAX_TITLE_CHARS = 120
 MAX_ENTRIES = 2000
+PICTURE_SIDE = 256  # a student's picture is kept as a WebP this large, never the upload
 PER_STUDENT_PER_MINUTE = 10
 PER_ROOM_PER_MINUTE = 600  # a class of 40 sending 5 sentences each within half a minute
 ROOM_HOURS = 24.0
@@ -118,6 +119,7 @@ class Entry:
     probs: dict[str, float]
     vector: np.ndarray
     hidden: bool
+    picture: bytes | None = None  # a WebP of at most PICTURE_SIDE pixels
 
     def record(self) -> dict:
         """The entry as JSON-ready data (no vector, no client id)."""
@@ -129,6 +131,7 @@ class Entry:
             "probs": self.probs,
             "created": self.created,
             "hidden": self.hidden,
+            "picture": self.picture is not None,
         }
 
 
@@ -162,11 +165,14 @@ class RoomStore:
                     id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, text TEXT NOT NULL,
                     name TEXT NOT NULL, client TEXT NOT NULL, created REAL NOT NULL,
                     top TEXT NOT NULL, probs TEXT NOT NULL, vector BLOB NOT NULL,
-                    hidden INTEGER NOT NULL DEFAULT 0
+                    hidden INTEGER NOT NULL DEFAULT 0, picture BLOB
                 );
                 CREATE INDEX IF NOT EXISTS entries_by_room ON entries (room, id);
                 """
             )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+            if "picture" not in columns:  # a rooms file from before pictures
+                db.execute("ALTER TABLE entries ADD COLUMN picture BLOB")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -257,16 +263,26 @@ class RoomStore:
     # --- entries -------------------------------------------------------------------------
 
     def submit(
-        self, code: str, texts: Sequence[str], read: Reader, *, name: str = "", client: str = ""
+        self,
+        code: str,
+        texts: Sequence[str],
+        read: Reader,
+        *,
+        name: str = "",
+        client: str = "",
+        picture: bytes | None = None,
     ) -> list[Accepted]:
         """Add ``texts`` to the room, each read by ``read`` (the room's model and labels).
 
         Texts that break a limit come back refused with their reason; the others are stored
         in one transaction. A room that is unknown, expired or locked refuses the whole call
         (ValueError). ``client`` identifies the sender for the per-minute limit (default:
-        the name).
+        the name). ``picture``: the bytes of one picture sent with the (first) text, read
+        through the safe intake (:func:`core.images.decode_image`) and kept as a small WebP;
+        a picture the intake refuses refuses the call (ValueError with the reason).
         """
         room = self.room(code)
+        kept_picture = _small_picture(picture) if picture else None
         if room.locked:
             raise ValueError(Message("room.locked", room=room.code))
         name = _clean(name)[:MAX_NAME_CHARS]
@@ -314,15 +330,17 @@ class RoomStore:
                     top = labels[int(np.argmax(probs[row]))]
                     now = time.time()
                     vector = np.asarray(vectors[row], dtype=np.float32)
+                    image, kept_picture = kept_picture, None  # with the first text only
                     cursor = db.execute(
                         "INSERT INTO entries (room, text, name, client, created, top, probs,"
-                        " vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        " vector, picture) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (room.code, text, name, client, now, top, json.dumps(distribution),
-                         vector.tobytes()),
+                         vector.tobytes(), image),
                     )  # fmt: skip
                     entry = Entry(
-                        cursor.lastrowid, text, name, client, now, top, distribution, vector, False
-                    )
+                        cursor.lastrowid, text, name, client, now, top, distribution, vector,
+                        False, image,
+                    )  # fmt: skip
                     results[index] = Accepted(entry, text)
                     mine, room_minute, total = mine + 1, room_minute + 1, total + 1
                 db.execute("COMMIT")
@@ -338,7 +356,8 @@ class RoomStore:
         ``after`` skips ids up to it, ``client`` keeps one sender's."""
         room = self.room(code)
         query = (
-            "SELECT id, text, name, client, created, top, probs, vector, hidden FROM entries"
+            "SELECT id, text, name, client, created, top, probs, vector, hidden, picture"
+            " FROM entries"
             " WHERE room = ? AND id > ?"
         )
         values: list = [room.code, int(after)]
@@ -351,7 +370,7 @@ class RoomStore:
             rows = db.execute(query + " ORDER BY id", values).fetchall()
         return [
             Entry(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
-                  np.frombuffer(r[7], dtype=np.float32), bool(r[8]))
+                  np.frombuffer(r[7], dtype=np.float32), bool(r[8]), r[9])
             for r in rows
         ]  # fmt: skip
 
@@ -372,6 +391,14 @@ class RoomStore:
                 + [f"{entry.probs.get(label, 0.0):.4f}" for label in labels]
             )
         return out.getvalue()
+
+
+def _small_picture(data: bytes) -> bytes:
+    """A student's picture through the safe intake, as a WebP of :data:`PICTURE_SIDE`."""
+    from core.images import decode_image, thumbnail_webp
+
+    # ImageRejected is a ValueError carrying the intake's reason
+    return thumbnail_webp(decode_image(data, "picture").image, PICTURE_SIDE)
 
 
 def tally(entries: Sequence[Entry], labels: Sequence[str]) -> dict[str, int]:

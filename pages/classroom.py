@@ -115,6 +115,11 @@ def live() -> None:
         st.markdown(f"### {t('tally')}")
         counts = tally(entries, room.label_set.labels)
         st.plotly_chart(tally_figure(counts, label_names=names), key="room_tally")
+        pictured = [entry for entry in entries if entry.picture]
+        if pictured:
+            st.markdown(f"#### {t('newest_picture')}")
+            st.image(pictured[-1].picture, width=200)
+            st.caption(escaped(pictured[-1].text))
         with st.expander(t("moderation")):
             moderate(entries)
 

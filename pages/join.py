@@ -9,6 +9,7 @@ from core.rooms import MAX_NAME_CHARS, MAX_TEXT_CHARS, normal_code
 from ui.classroom import client_id, escaped, label_name, room_reader, room_store
 from ui.frame import ensure_app_frame
 from ui.i18n import current_language, say, t
+from ui.sidebar import IMAGE_TYPES
 
 ensure_app_frame(phone=True)
 language = current_language()
@@ -33,10 +34,18 @@ with st.form("send", clear_on_submit=True):
         t("your_sentence"), max_chars=MAX_TEXT_CHARS, height=100, help=t("your_sentence_help")
     )
     name = st.text_input(t("your_name"), max_chars=MAX_NAME_CHARS, key="join_name")
+    picture = st.file_uploader(t("your_picture"), type=IMAGE_TYPES, key="join_picture")
     sent = st.form_submit_button(t("send"), type="primary")
 if sent:
     try:
-        results = store.submit(room.code, [text], room_reader(room), name=name, client=client_id())
+        results = store.submit(
+            room.code,
+            [text],
+            room_reader(room),
+            name=name,
+            client=client_id(),
+            picture=picture.getvalue() if picture is not None else None,
+        )
     except (ValueError, ModelUnavailableError) as error:
         st.error(say(error) if isinstance(error, ValueError) else t("room_model_missing"))
         st.stop()
@@ -65,4 +74,6 @@ if mine:
     for entry in reversed(mine):
         with st.container(border=True):
             st.text(entry.text)  # st.text: never Markdown or HTML
+            if entry.picture:
+                st.image(entry.picture, width=120)
             st.caption(label_name(room.label_set, entry.top, language))

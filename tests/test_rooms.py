@@ -45,6 +45,11 @@ def test_a_room_reads_everyday_sentences_and_keeps_them_as_plain_text(store, rea
     shown = store.entries(room.code.lower())  # codes are read case-blind
     assert [e.text for e in shown] == ["我爱你", "our dog died this morning", "<b>hi</b> **x**"]
     assert all(abs(sum(e.probs.values()) - 1) < 1e-4 and e.vector.shape == (DIM,) for e in shown)
+    hostile = store.submit(
+        room.code, ["bell\x07 and null\x00 \u202egnp.exe"], read, name="\x1b[31mX"
+    )
+    assert hostile[0].entry.text == "bell and null gnp.exe"  # control characters dropped
+    assert hostile[0].entry.name == "[31mX"
 
 
 def test_limits_are_kept_by_core_with_a_reason(store, read, monkeypatch):
@@ -205,3 +210,17 @@ def test_the_room_commands(tmp_path, capsys):
     assert code == 2 and "locked" in err
     code, _, err = cli("show", "ABCDEF")
     assert code == 2 and "no room ABCDEF" in err
+
+
+def test_a_picture_goes_through_the_safe_intake_and_is_kept_small(store, read):
+    from core.defaults import GALLERY_IMAGES
+
+    room, _ = store.new_room("Pictures", "pocket", PARROTT6)
+    photo = next(GALLERY_IMAGES.glob("*.png")).read_bytes()
+    sent = store.submit(room.code, ["看我的猫", "second"], read, picture=photo)
+    kept = store.entries(room.code)
+    assert kept[0].picture[:4] == b"RIFF" and kept[0].picture[8:12] == b"WEBP"
+    assert kept[1].picture is None and sent[0].entry.record()["picture"] is True
+    with pytest.raises(ValueError, match="not a picture|not an image|unsupported|format"):
+        store.submit(room.code, ["fake"], read, picture=b"%PDF-1.4 not a picture")
+    assert len(store.entries(room.code)) == 2  # a refused picture adds nothing

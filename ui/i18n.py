@@ -323,11 +323,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "scan_to_join": ("Scan to join", "扫码加入"),
     "or_open": ("or open {url}", "或打开 {url}"),
     "url_is_local": (
-        "This address only works on this computer. For phones, start the server with "
-        "`--server.address 0.0.0.0` on the room's network and set EMOTION_ATLAS_PUBLIC_URL "
-        "to the address students can reach (see the README, “Running it for a room”).",
-        "这个地址只能在本机打开。要让手机访问，请在教室网络上以 `--server.address 0.0.0.0` 启动服务器，"
-        "并把 EMOTION_ATLAS_PUBLIC_URL 设为学生能访问的地址（见 README 的“Running it for a room”）。",
+        "This address only works on this computer. For phones, start the dashboard with "
+        "`make demo ADDRESS=0.0.0.0 PUBLIC_URL=http://<this computer's address>:8501` on the "
+        "room's network (README, “Running it for a room”).",
+        "这个地址只能在本机打开。要让手机访问，请在教室网络上用 "
+        "`make demo ADDRESS=0.0.0.0 PUBLIC_URL=http://<本机地址>:8501` 启动（见 README 的“Running it for a room”）。",
     ),
     "live_map": ("Live map", "实时地图"),
     "tally": ("The class's emotions", "全班的情绪"),
@@ -356,6 +356,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     ),
     "your_name": ("Your name (optional, shown on the board)", "你的名字（可不填，会显示在大屏上）"),
     "send": ("Send", "发送"),
+    "your_picture": ("A picture (optional)", "一张图片（可选）"),
+    "newest_picture": ("Newest picture", "最新的图片"),
     "sent_read": (
         "Sent. The model reads: {emotion} ({share:.0%}).",
         "已发送。模型读出的情绪：{emotion}（{share:.0%}）。",
