@@ -6,6 +6,7 @@ from core.registry import ModelUnavailableError, default_model_name
 from ui.frame import ensure_app_frame
 from ui.i18n import t
 from ui.models import get_encoder, preset_rows
+from ui.widgets import SENTENCE_KEY
 
 ensure_app_frame()
 
@@ -30,7 +31,7 @@ for column, key, detail in zip(
     column.info(f"**{t(key)}**\n\n{detail}")
 
 if st.button(t("try_example"), type="primary", key="example"):
-    st.session_state["transfer_text"] = "我爱你"
+    st.session_state[SENTENCE_KEY] = "我爱你"
     st.switch_page("pages/transfer.py")
 
 st.markdown(f"#### {t('models_heading')}")

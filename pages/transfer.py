@@ -12,6 +12,7 @@ from ui.i18n import figure_words, say, t
 from ui.recolour_panel import pixel_transfer
 from ui.results import text_embeddings, transfer_for
 from ui.sidebar import IMAGE_TYPES
+from ui.widgets import following_choice, sentence_box
 
 ensure_app_frame()
 
@@ -20,9 +21,7 @@ ctx = context()
 if ctx is None:
     st.stop()
 
-text = st.text_input(
-    t("your_text"), "我爱你", key="transfer_text", max_chars=defaults.MAX_SENTENCE_CHARS
-).strip()
+text = sentence_box(t("your_text"), defaults.MAX_SENTENCE_CHARS)
 if not text:
     st.warning(t("empty_text"))
     st.stop()
@@ -76,12 +75,11 @@ with col_pick:
     chosen = st.selectbox(t("picture"), picture_names, key="transfer_picture")
     upload = st.file_uploader(t("or_upload_one"), type=IMAGE_TYPES, key="transfer_upload")
 with col_target:
+    # The target follows the sentence: its own top emotion, until the user picks another.
+    best = labels[int(text_probs.argmax())]
+    following_choice("transfer_target", labels, (text, ctx.label_key), best)
     target = st.selectbox(
-        t("target_emotion"),
-        labels,
-        index=int(text_probs.argmax()),
-        format_func=ctx.label_name,
-        key="transfer_target",
+        t("target_emotion"), labels, format_func=ctx.label_name, key="transfer_target"
     )
 row = images.names.index(chosen)
 steps = view.steering(

@@ -342,3 +342,25 @@ def test_join_with_an_unknown_code_says_so(tmp_path, monkeypatch):
     at.switch_page("pages/join.py").run()
     assert not at.exception
     assert at.error[0].value == "没有房间 ZZZZZZ：请核对黑板上的房间码。"
+
+
+def test_the_target_emotion_follows_the_sentence_until_the_user_picks_one():
+    at = open_page("pages/transfer.py")
+    assert at.selectbox(key="transfer_target").value == "love"  # 我爱你
+    at.text_input(key="transfer_text").set_value("our dog died this morning").run()
+    assert at.selectbox(key="transfer_target").value == "sadness"
+    at.selectbox(key="transfer_target").set_value("joy").run()
+    assert at.selectbox(key="transfer_target").value == "joy"  # the user's own pick stays
+    at.switch_page("pages/atlas.py").run()
+    at.switch_page("pages/transfer.py").run()
+    assert not at.exception
+    assert at.text_input(key="transfer_text").value == "our dog died this morning"
+    assert at.selectbox(key="transfer_target").value == "joy"
+
+
+def test_the_pocket_model_warns_that_it_does_not_know_photographs():
+    at = open_page("pages/atlas.py", lang="zh", source="both")
+    assert not at.exception
+    assert any("不认识照片" in info.value for info in at.info)
+    gallery_only = open_page("pages/atlas.py", lang="zh")
+    assert not any("不认识照片" in info.value for info in gallery_only.info)

@@ -175,3 +175,16 @@ def test_a_teacher_and_three_phones_in_one_room(server, tmp_path):
         teacher.screenshot(path=str(shots / "classroom_zh.png"))
         phones[0].screenshot(path=str(shots / "join_zh.png"))
         browser.close()
+
+
+def test_try_it_on_a_chinese_home_opens_transfer_in_chinese(server):
+    url, _ = server
+    with playwright.sync_playwright() as driver:
+        browser = _chromium(driver)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"{url}/?lang=zh", wait_until="domcontentloaded")
+        page.get_by_role("button", name="试一试").click(timeout=120_000)
+        page.get_by_role("heading", name="情绪迁移").wait_for(timeout=60_000)
+        assert page.url.endswith("lang=zh")
+        assert _navigation(page)[:3] == ["首页", "情绪地图", "情绪迁移"]
+        browser.close()

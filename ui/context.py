@@ -112,8 +112,13 @@ def context() -> Context | None:
         with st.expander(f"{t('refused')}: {len(refused)}", expanded=len(refused) <= 5):
             for name, reason in refused[:200]:
                 st.caption(f"{name}: {say(reason)}")
-    if uploads_lost() and st.session_state.get("source", "gallery") in ("uploads", "both"):
+    source = st.session_state.get("source", "gallery")
+    if uploads_lost() and source in ("uploads", "both"):
         st.warning(t("uploads_lost"))
+    if model_name == "pocket" and source != "gallery":
+        # The bundled model reads sentences well but knows emoji and mood scenes only:
+        # a user's photographs would get confident nonsense (issue 16, item 6).
+        st.info(t("pocket_photos"))
     if not any(p is not None and len(p.embeddings) for p in parts):
         st.info(t("no_pictures"))
         return None

@@ -259,6 +259,13 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "`python -m core download`.",
         "本服务器已关闭模型下载；管理员可以用 `python -m core download` 下载模型。",
     ),
+    "pocket_photos": (
+        "The bundled pocket model knows emoji and mood scenes, not photographs: its emotions "
+        "for your own photos are guesses. For photos choose a pretrained model (e.g. "
+        "ViT-B-32) in the sidebar, once its weights are on this computer.",
+        "内置的 pocket 模型只认识表情符号和情绪场景，不认识照片：它对你自己照片的情绪判断只是猜测。"
+        "识别照片请在侧边栏选择预训练模型（例如 ViT-B-32），前提是它的权重已在这台电脑上。",
+    ),
     "uploads_lost": (
         "Your uploaded pictures are gone: the server restarted, and uploads live only in its "
         "memory. Please upload them again.",
@@ -377,9 +384,15 @@ _PAIRS: dict[str, tuple[str, str]] = {
 STRINGS: dict[str, dict[str, str]] = {key: {"en": en, "zh": zh} for key, (en, zh) in _PAIRS.items()}
 
 
+# Not a widget key: the language radio's own state does not survive st.switch_page
+# (measured: Home's "Try it" opened Transfer in English), this copy does.
+LANGUAGE_KEY = "ui_language"
+
+
 def current_language() -> str:
     """The UI language: the sidebar's choice, else ``?lang=`` in the URL, else English."""
-    lang = st.session_state.get("language") or st.query_params.get("lang", "en")
+    state = st.session_state
+    lang = state.get("language") or state.get(LANGUAGE_KEY) or st.query_params.get("lang", "en")
     return lang if lang in LANGUAGES else "en"
 
 

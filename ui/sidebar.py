@@ -15,7 +15,7 @@ from core.pocket.towers import TOWERS
 from core.registry import ModelUnavailableError, default_model_name, resolve_model, text_tower_of
 from ui.collections import uploads_changed
 from ui.context import LABEL_CHOICES
-from ui.i18n import LANGUAGES, current_language, say, t, translated
+from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, say, t, translated
 from ui.models import download_model, downloads_allowed, preset_rows
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
@@ -33,6 +33,7 @@ def language_switch(label_visibility: str = "visible") -> None:
         key="language",
         label_visibility=label_visibility,
     )
+    st.session_state[LANGUAGE_KEY] = chosen
     st.query_params["lang"] = chosen  # a shared link opens in the same language
 
 

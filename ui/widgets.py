@@ -39,6 +39,37 @@ def texts_box() -> tuple[str, ...]:
     return parse_texts(raw)
 
 
+SENTENCE_KEY = "transfer_sentence"  # the Transfer page's sentence, across pages
+DEFAULT_SENTENCE = "我爱你"
+
+
+def sentence_box(label: str, max_chars: int) -> str:
+    """The Transfer page's sentence box; what it holds outlives a page switch (Home's
+    "Try it" button sets :data:`SENTENCE_KEY`)."""
+    text = st.text_input(
+        label,
+        st.session_state.get(SENTENCE_KEY, DEFAULT_SENTENCE),
+        key="transfer_text",
+        max_chars=max_chars,
+    )
+    st.session_state[SENTENCE_KEY] = text
+    return text.strip()
+
+
+def following_choice(key: str, options, follows: tuple, default) -> None:
+    """Make the select box ``key`` follow ``follows`` (e.g. the sentence): set it to
+    ``default`` whenever ``follows`` changes; otherwise keep the user's own choice, also
+    across a page switch. Call it just before creating the widget (its state then holds
+    the user's latest pick, which is what is remembered)."""
+    memory_key = f"{key}__follows"
+    memory = st.session_state.get(memory_key)
+    if memory is None or memory[0] != follows:
+        st.session_state[key] = default
+    elif st.session_state.get(key) not in options:  # the widget was cleared by a page switch
+        st.session_state[key] = memory[1] if memory[1] in options else default
+    st.session_state[memory_key] = (follows, st.session_state[key])
+
+
 def show_item(ctx, atlas, row: int) -> None:
     """The picture or text of one atlas row, with its top emotion."""
     name = atlas.embeddings.names[row]
