@@ -20,7 +20,7 @@ import threading
 
 import streamlit as st
 
-from ui.i18n import t
+from ui.i18n import current_language, t
 from ui.sidebar import language_switch, render_sidebar
 from ui.uploads import guard as upload_guard
 from ui.uploads import served
@@ -43,6 +43,18 @@ PAGES = (
     ("pages/classroom.py", "classroom", "🏫", "classroom"),
     ("pages/join.py", "join", "📱", "join"),
 )
+# Streamlit's uploader writes "Upload" and "100MB per file" in English whatever the page's
+# language; in Chinese both are replaced by CSS (the widget's own label and help stay).
+UPLOADER_ZH_CSS = (
+    "<style>[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
+    " {font-size: 0 !important;}"
+    " [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p::after"
+    " {content: '上传'; font-size: 0.875rem;}"
+    " [data-testid='stFileUploaderDropzoneInstructions'] span {font-size: 0 !important;}"
+    " [data-testid='stFileUploaderDropzoneInstructions'] span::after"
+    " {content: '每个文件最多 {mb} MB'; font-size: 0.75rem;}</style>"
+)
+
 # Pages made for a phone: no sidebar, no navigation, only a language switch.
 PHONE_PAGES = {"join"}
 
@@ -70,10 +82,17 @@ def navigation():
     return st.navigation(pages)
 
 
+def _uploader_words() -> None:
+    if current_language() == "zh":
+        mb = st.get_option("server.maxUploadSize")
+        st.markdown(UPLOADER_ZH_CSS.replace("{mb}", str(mb)), unsafe_allow_html=True)
+
+
 def render_phone_frame() -> None:
     """The frame of a phone page: the language switch and nothing else."""
     st.set_page_config(page_title="Emotion Atlas · 加入课堂", page_icon="📱", layout="centered")
     st.markdown(PHONE_CSS, unsafe_allow_html=True)
+    _uploader_words()
     language_switch("collapsed")
 
 
@@ -81,6 +100,7 @@ def render_frame() -> None:
     st.set_page_config(page_title="Emotion Atlas · 情绪地图", page_icon="🧭", layout="wide")
     upload_guard()  # before any widget reads its files
     render_sidebar()
+    _uploader_words()
     if st.session_state.get("presentation"):
         # Large type for projectors; the sidebar and Streamlit's chrome go, one button
         # brings them back.
