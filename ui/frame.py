@@ -20,8 +20,7 @@ import threading
 
 import streamlit as st
 
-from ui.i18n import current_language, t
-from ui.sidebar import language_switch, render_sidebar
+from ui.i18n import current_language, language_switch, t
 from ui.uploads import guard as upload_guard
 from ui.uploads import served
 
@@ -98,6 +97,11 @@ def render_phone_frame() -> None:
 
 def render_frame() -> None:
     st.set_page_config(page_title="Emotion Atlas · 情绪地图", page_icon="🧭", layout="wide")
+    # Imported here, not at the top: app.py sends the navigation (st.navigation) before
+    # the sidebar's imports (torch, open_clip: seconds on a fresh server) are paid, so the
+    # first visitor never sees the raw file names of pages/.
+    from ui.sidebar import render_sidebar
+
     upload_guard()  # before any widget reads its files
     render_sidebar()
     _uploader_words()

@@ -449,3 +449,18 @@ FIGURE_WORDS = (
 def figure_words() -> dict[str, str]:
     """The words :mod:`core.plots` draws inside figures, in the current language."""
     return {word: t(f"fig_{word}") for word in FIGURE_WORDS}
+
+
+def language_switch(label_visibility: str = "visible") -> None:
+    codes = list(LANGUAGES)
+    chosen = st.radio(
+        t("language"),
+        codes,
+        index=codes.index(current_language()),
+        format_func=LANGUAGES.get,
+        horizontal=True,
+        key="language",
+        label_visibility=label_visibility,
+    )
+    st.session_state[LANGUAGE_KEY] = chosen
+    st.query_params["lang"] = chosen  # a shared link opens in the same language

@@ -15,26 +15,11 @@ from core.pocket.towers import TOWERS
 from core.registry import ModelUnavailableError, default_model_name, resolve_model, text_tower_of
 from ui.collections import uploads_changed
 from ui.context import LABEL_CHOICES
-from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, say, t, translated
+from ui.i18n import language_switch, say, t, translated
 from ui.models import download_model, downloads_allowed, preset_rows
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
 UPLOAD_TYPES = [*IMAGE_TYPES, "zip"]
-
-
-def language_switch(label_visibility: str = "visible") -> None:
-    codes = list(LANGUAGES)
-    chosen = st.radio(
-        t("language"),
-        codes,
-        index=codes.index(current_language()),
-        format_func=LANGUAGES.get,
-        horizontal=True,
-        key="language",
-        label_visibility=label_visibility,
-    )
-    st.session_state[LANGUAGE_KEY] = chosen
-    st.query_params["lang"] = chosen  # a shared link opens in the same language
 
 
 def render_sidebar() -> None:
