@@ -438,7 +438,40 @@ def flat_map(coords: np.ndarray, colour: np.ndarray, *, title: str = "") -> go.F
     return _base_layout(fig, title, 420)
 
 
-SIDES = ("top center", "bottom center", "middle right")  # labels of the newest stars
+# Where a star's label may go: its centre's offset and its half width, as shares of the
+# plotted range (a label of ~10 characters is about a third of a map's width).
+SIDES = {
+    "top center": (0.0, 0.06),
+    "bottom center": (0.0, -0.06),
+    "middle right": (0.2, 0.0),
+    "middle left": (-0.2, 0.0),
+    "top right": (0.17, 0.05),
+    "top left": (-0.17, 0.05),
+    "bottom right": (0.17, -0.05),
+    "bottom left": (-0.17, -0.05),
+}
+LABEL_HALF_WIDTH = 0.17
+
+
+def label_sides(points: np.ndarray, low: np.ndarray, high: np.ndarray) -> list[str]:
+    """A side for each point's label on a plot of range ``low``..``high``, chosen greedily:
+    the label stays inside the plot, far from the other points and from the labels already
+    placed; a centred label is preferred when there is room for it."""
+    points = (np.asarray(points, dtype=float).reshape(-1, 2) - low) / np.maximum(high - low, 1e-12)
+    taken: list[np.ndarray] = []
+    sides = []
+    for index, point in enumerate(points):
+        others = [p for j, p in enumerate(points) if j != index] + taken
+        score = {}
+        for side, offset in SIDES.items():
+            centre = point + np.array(offset)
+            room = min((float(np.linalg.norm(centre - o)) for o in others), default=1.0)
+            inside = LABEL_HALF_WIDTH <= centre[0] <= 1 - LABEL_HALF_WIDTH
+            score[side] = room + (0.08 if "center" in side else 0.0) - (0.0 if inside else 1.0)
+        best = max(SIDES, key=score.get)  # ties keep the first: top centre
+        sides.append(best)
+        taken.append(point + np.array(SIDES[best]))
+    return sides
 
 
 def plain(text: str) -> str:
@@ -503,6 +536,7 @@ def room_figure(
             )
         )
         recent = list(range(max(0, count - newest), count))
+        plotted = _room_range(image_coords, entry_coords)
         fig.add_trace(
             go.Scatter(
                 x=entry_coords[recent, 0],
@@ -511,17 +545,37 @@ def room_figure(
                 name=words["newest"],
                 marker=dict(size=30, symbol="star", color=[colours[i] for i in recent],
                             line=dict(color=TEXT_COLOUR, width=2.5)),
-                text=[plain(_short(entry_texts[i], 18)) for i in recent],
-                # alternate sides, so two sentences placed close together stay readable
-                textposition=[SIDES[i % len(SIDES)] for i in range(len(recent))],
+                text=[plain(_short(entry_texts[i], 10)) for i in recent],
+                # each label on the side with most room, so close sentences stay readable
+                textposition=label_sides(entry_coords[recent], *plotted),
                 textfont=dict(size=22, color=TEXT_COLOUR),
+                cliponaxis=False,
                 hoverinfo="skip",
             )
         )  # fmt: skip
-    fig.update_xaxes(showticklabels=False, zeroline=False, showgrid=False)
-    fig.update_yaxes(showticklabels=False, zeroline=False, showgrid=False, scaleanchor="x")
+    low, high = _room_range(image_coords, entry_coords)
+    fig.update_xaxes(
+        showticklabels=False,
+        zeroline=False,
+        showgrid=False,
+        range=[low[0], high[0]],
+    )
+    fig.update_yaxes(
+        showticklabels=False,
+        zeroline=False,
+        showgrid=False,
+        range=[low[1], high[1]],
+    )
     fig.update_layout(legend=dict(orientation="h", y=-0.02, font=dict(size=18)), uirevision="room")
     return _base_layout(fig, title, 620)
+
+
+def _room_range(image_coords, entry_coords) -> tuple[np.ndarray, np.ndarray]:
+    """The live map's plotted range: every point, with room at the sides for labels."""
+    everything = np.vstack([image_coords[:, :2], np.asarray(entry_coords).reshape(-1, 2)])
+    low, high = everything.min(axis=0), everything.max(axis=0)
+    pad = (high - low) * np.array([0.3, 0.12]) + 1e-9
+    return low - pad, high + pad
 
 
 def tally_figure(

@@ -73,3 +73,14 @@ def test_bars_mood_board_path_and_confusion():
     assert list(fig.data[-1].text) == ["α=0", "α=0.5", "α=1"]
     confusion = confusion_figure(np.array([[3, 1], [0, 4]]), ["joy", "fear"])
     assert confusion.data[0].z.tolist() == [[3, 1], [0, 4]]
+
+
+def test_labels_of_close_stars_go_to_different_sides():
+    from core.plots import label_sides
+
+    low, high = np.zeros(2), np.ones(2)
+    close = np.array([[0.40, 0.50], [0.41, 0.48], [0.60, 0.45]])
+    assert len(set(label_sides(close, low, high))) == 3
+    assert label_sides(np.array([[0.5, 0.5]]), low, high) == ["top center"]
+    # near the left edge a label never goes further left, out of the plot
+    assert "left" not in label_sides(np.array([[0.05, 0.5], [0.06, 0.5]]), low, high)[0]
