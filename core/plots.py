@@ -438,39 +438,51 @@ def flat_map(coords: np.ndarray, colour: np.ndarray, *, title: str = "") -> go.F
     return _base_layout(fig, title, 420)
 
 
-# Where a star's label may go: its centre's offset and its half width, as shares of the
-# plotted range (a label of ~10 characters is about a third of a map's width).
+# Where a star's label may go: (horizontal direction, vertical offset as a share of the
+# plotted height). A side label's centre sits half its width (plus a gap) beside the star.
 SIDES = {
-    "top center": (0.0, 0.06),
-    "bottom center": (0.0, -0.06),
-    "middle right": (0.2, 0.0),
-    "middle left": (-0.2, 0.0),
-    "top right": (0.17, 0.05),
-    "top left": (-0.17, 0.05),
-    "bottom right": (0.17, -0.05),
-    "bottom left": (-0.17, -0.05),
+    "top center": (0, 0.06),
+    "bottom center": (0, -0.06),
+    "middle right": (1, 0.0),
+    "middle left": (-1, 0.0),
+    "top right": (1, 0.05),
+    "top left": (-1, 0.05),
+    "bottom right": (1, -0.05),
+    "bottom left": (-1, -0.05),
 }
-LABEL_HALF_WIDTH = 0.17
+MAP_PIXELS = 500  # the live map's plot width on a 1280-pixel screen, about
 
 
-def label_sides(points: np.ndarray, low: np.ndarray, high: np.ndarray) -> list[str]:
+def label_share(text: str, font_px: int = 22, plot_px: int = MAP_PIXELS) -> float:
+    """A label's width as a share of the plot's: a CJK character is about one font size
+    wide, another character about half of one."""
+    wide = sum(1 for c in text if ord(c) > 0x2E80)
+    return (wide + 0.55 * (len(text) - wide)) * font_px / plot_px
+
+
+def label_sides(
+    points: np.ndarray, low: np.ndarray, high: np.ndarray, widths: Sequence[float] | None = None
+) -> list[str]:
     """A side for each point's label on a plot of range ``low``..``high``, chosen greedily:
-    the label stays inside the plot, far from the other points and from the labels already
-    placed; a centred label is preferred when there is room for it."""
+    the label (``widths``: shares of the plot's width) stays inside the plot, far from the
+    other points and from the labels already placed; centred labels are preferred."""
     points = (np.asarray(points, dtype=float).reshape(-1, 2) - low) / np.maximum(high - low, 1e-12)
+    widths = list(widths) if widths is not None else [0.3] * len(points)
     taken: list[np.ndarray] = []
     sides = []
     for index, point in enumerate(points):
+        half = widths[index] / 2
         others = [p for j, p in enumerate(points) if j != index] + taken
         score = {}
-        for side, offset in SIDES.items():
-            centre = point + np.array(offset)
+        for side, (direction, rise) in SIDES.items():
+            centre = point + np.array([direction * (half + 0.03), rise])
             room = min((float(np.linalg.norm(centre - o)) for o in others), default=1.0)
-            inside = LABEL_HALF_WIDTH <= centre[0] <= 1 - LABEL_HALF_WIDTH
-            score[side] = room + (0.08 if "center" in side else 0.0) - (0.0 if inside else 1.0)
+            inside = half <= centre[0] <= 1 - half
+            score[side] = room + (0.08 if direction == 0 else 0.0) - (0.0 if inside else 1.0)
         best = max(SIDES, key=score.get)  # ties keep the first: top centre
+        direction, rise = SIDES[best]
         sides.append(best)
-        taken.append(point + np.array(SIDES[best]))
+        taken.append(point + np.array([direction * (half + 0.03), rise]))
     return sides
 
 
@@ -537,6 +549,7 @@ def room_figure(
         )
         recent = list(range(max(0, count - newest), count))
         plotted = _room_range(image_coords, entry_coords)
+        labels = [_short(entry_texts[i], 12) for i in recent]
         fig.add_trace(
             go.Scatter(
                 x=entry_coords[recent, 0],
@@ -545,9 +558,11 @@ def room_figure(
                 name=words["newest"],
                 marker=dict(size=30, symbol="star", color=[colours[i] for i in recent],
                             line=dict(color=TEXT_COLOUR, width=2.5)),
-                text=[plain(_short(entry_texts[i], 10)) for i in recent],
+                text=[plain(text) for text in labels],
                 # each label on the side with most room, so close sentences stay readable
-                textposition=label_sides(entry_coords[recent], *plotted),
+                textposition=label_sides(
+                    entry_coords[recent], *plotted, [label_share(text) for text in labels]
+                ),
                 textfont=dict(size=22, color=TEXT_COLOUR),
                 cliponaxis=False,
                 hoverinfo="skip",

@@ -76,7 +76,7 @@ def test_bars_mood_board_path_and_confusion():
 
 
 def test_labels_of_close_stars_go_to_different_sides():
-    from core.plots import label_sides
+    from core.plots import label_share, label_sides
 
     low, high = np.zeros(2), np.ones(2)
     close = np.array([[0.40, 0.50], [0.41, 0.48], [0.60, 0.45]])
@@ -84,3 +84,12 @@ def test_labels_of_close_stars_go_to_different_sides():
     assert label_sides(np.array([[0.5, 0.5]]), low, high) == ["top center"]
     # near the left edge a label never goes further left, out of the plot
     assert "left" not in label_sides(np.array([[0.05, 0.5], [0.06, 0.5]]), low, high)[0]
+    # a Chinese label is about twice as wide as a Latin one of as many characters, and a
+    # wide label near the edge is put where all of it fits: to the right
+    assert label_share("我" * 10) > 1.8 * label_share("a" * 10)
+    wide = label_share("航空公司弄丢了我的行李")
+    assert label_sides(np.array([[0.3, 0.5], [0.31, 0.52]]), low, high, [wide, 0.1])[0] in (
+        "middle right",
+        "top right",
+        "bottom right",
+    )
