@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from load_server import percentile, rss_mb  # noqa: E402
-from serve import dashboard  # noqa: E402
+from serve import chromium, dashboard  # noqa: E402
 
 PHRASES = ["我爱你", "考试通过了", "我好想家", "好害怕", "I love this class", "so tired today",
            "航空公司弄丢了我的行李", "what a surprise", "我很生气", "our dog died"]  # fmt: skip
@@ -90,10 +90,7 @@ def main() -> int:
     env = {"EMOTION_ATLAS_ROOMS": rooms_file}
     try:
         with dashboard(env=env) as (url, server), sync_playwright() as driver:
-            browser = driver.chromium.launch(
-                executable_path=shutil.which("chromium"),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = chromium(driver)
             teacher = browser.new_page(viewport={"width": 1280, "height": 720})
             teacher.goto(f"{url}/classroom", wait_until="domcontentloaded")
             teacher.get_by_role("button", name="Start a room").click(timeout=180_000)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -63,3 +64,13 @@ def dashboard(env: dict | None = None, log: str | os.PathLike | None = None, arg
         process.terminate()
         # a server that will not stop (a non-daemon background thread) fails the caller here
         process.wait(timeout=60)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium(driver):
+    """Headless Chromium (the system's; Playwright's own download does not work here),
+    with a fresh, empty profile of Playwright's own."""
+    return driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

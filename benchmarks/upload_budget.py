@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load_server import rss_mb  # noqa: E402
-from serve import dashboard  # noqa: E402
+from serve import chromium, dashboard  # noqa: E402
 
 
 def main() -> int:
@@ -40,10 +40,7 @@ def main() -> int:
         paths.append(str(path))
     try:
         with dashboard() as (url, server), sync_playwright() as driver:
-            browser = driver.chromium.launch(
-                executable_path=shutil.which("chromium"),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = chromium(driver)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(f"{url}/atlas", wait_until="domcontentloaded")
             page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=180_000)

@@ -378,19 +378,23 @@ class RoomStore:
         """Every entry (hidden ones marked) as CSV text: id, created, name, text, top,
         hidden, then one probability column per label."""
         room = self.check_key(code, key)
-        labels = room.label_set.labels
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["id", "created", "name", "text", "top", "hidden", *labels])
-        for entry in self.entries(code, include_hidden=True):
-            created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created))
-            # a cell starting with = + - @ would be a formula in a spreadsheet
-            safe = [("'" + v if v[:1] in "=+-@" else v) for v in (entry.name, entry.text)]
-            writer.writerow(
-                [entry.id, created, *safe, entry.top, int(entry.hidden)]
-                + [f"{entry.probs.get(label, 0.0):.4f}" for label in labels]
-            )
-        return out.getvalue()
+        return entries_csv(self.entries(code, include_hidden=True), room.label_set.labels)
+
+
+def entries_csv(entries: Sequence[Entry], labels: Sequence[str]) -> str:
+    """Entries as CSV text (see :meth:`RoomStore.export_csv`)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "created", "name", "text", "top", "hidden", *labels])
+    for entry in entries:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created))
+        # a cell starting with = + - @ would be a formula in a spreadsheet
+        safe = [("'" + v if v[:1] in "=+-@" else v) for v in (entry.name, entry.text)]
+        writer.writerow(
+            [entry.id, created, *safe, entry.top, int(entry.hidden)]
+            + [f"{entry.probs.get(label, 0.0):.4f}" for label in labels]
+        )
+    return out.getvalue()
 
 
 def _small_picture(data: bytes) -> bytes:
@@ -410,12 +414,13 @@ def tally(entries: Sequence[Entry], labels: Sequence[str]) -> dict[str, int]:
     return counts
 
 
-def reader(encoder, label_set: LabelSet) -> Reader:
+def reader(encoder, label_set: LabelSet, labels: np.ndarray | None = None) -> Reader:
     """The :data:`Reader` of a model and label set: unit text vectors and their zero-shot
-    emotions (the same numbers the Atlas and Transfer pages show)."""
+    emotions (the same numbers the Atlas and Transfer pages show). ``labels``: the label
+    set's vectors when the caller has them already (the dashboard caches them)."""
     from core.emotions import label_vectors, zero_shot
 
-    labels = label_vectors(encoder, label_set)
+    labels = label_vectors(encoder, label_set) if labels is None else labels
 
     def read(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         vectors = encoder.encode_texts(list(texts))

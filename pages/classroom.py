@@ -6,7 +6,7 @@ from datetime import timedelta
 import streamlit as st
 
 from core.plots import room_figure, tally_figure
-from core.rooms import tally
+from core.rooms import entries_csv, tally
 from ui.classroom import (
     RoomMap,
     escaped,
@@ -95,7 +95,8 @@ room_map = RoomMap(room, collection or gallery_collection(room.model))
 @st.fragment(run_every=timedelta(seconds=2))
 def live() -> None:
     """Redrawn every two seconds on its own: the rest of the page keeps its widgets."""
-    entries = store.entries(room.code)
+    everything = store.entries(room.code, include_hidden=True)  # one read per refresh
+    entries = [entry for entry in everything if not entry.hidden]
     board, side = st.columns([3, 2])
     with board:
         st.markdown(f"### {t('live_map')} · {t('sentences_count').format(count=len(entries))}")
@@ -121,39 +122,34 @@ def live() -> None:
             st.image(pictured[-1].picture, width=200)
             st.caption(escaped(pictured[-1].text))
         with st.expander(t("moderation")):
-            moderate(entries)
+            moderate(everything)
 
 
-def moderate(entries) -> None:
-    if entries:
-        by_id = {entry.id: entry for entry in entries}
-        chosen = st.selectbox(
-            t("hide_sentence"),
-            list(reversed(by_id)),
-            format_func=lambda i: f"#{i} · {by_id[i].text[:60]}",
-            key="hide_choice",
-        )
-        if st.button(t("hide"), key="hide"):
-            store.set_hidden(room.code, key, chosen)
-            st.rerun(scope="fragment")
-    hidden = [e for e in store.entries(room.code, include_hidden=True) if e.hidden]
-    if hidden:
-        by_id = {entry.id: entry for entry in hidden}
-        again = st.selectbox(
-            t("hidden_sentences"),
-            list(by_id),
-            format_func=lambda i: f"#{i} · {by_id[i].text[:60]}",
-            key="show_choice",
-        )
-        if st.button(t("show_again"), key="show_again"):
-            store.set_hidden(room.code, key, again, hidden=False)
-            st.rerun(scope="fragment")
-    locked = st.toggle(t("lock_room"), value=store.room(room.code).locked, key="lock_room")
-    if locked != store.room(room.code).locked:
-        store.set_locked(room.code, key, locked)
+def _set_hidden(entries, label: str, button: str, hidden: bool) -> None:
+    """A select box of ``entries`` and a button that hides (or shows again) the chosen."""
+    if not entries:
+        return
+    by_id = {entry.id: entry for entry in entries}
+    chosen = st.selectbox(
+        t(label),
+        list(reversed(by_id)),
+        format_func=lambda i: f"#{i} · {by_id[i].text[:60]}",
+        key=f"{button}_choice",
+    )
+    if st.button(t(button), key=button):
+        store.set_hidden(room.code, key, chosen, hidden=hidden)
+        st.rerun(scope="fragment")
+
+
+def moderate(everything) -> None:
+    _set_hidden([e for e in everything if not e.hidden], "hide_sentence", "hide", True)
+    _set_hidden([e for e in everything if e.hidden], "hidden_sentences", "show_again", False)
+    was_locked = store.room(room.code).locked
+    if st.toggle(t("lock_room"), value=was_locked, key="lock_room") != was_locked:
+        store.set_locked(room.code, key, not was_locked)
     st.download_button(
         t("export_room"),
-        store.export_csv(room.code, key).encode("utf-8-sig"),
+        entries_csv(everything, room.label_set.labels).encode("utf-8-sig"),
         file_name=f"room-{room.code}.csv",
         mime="text/csv",
         key="export_room",

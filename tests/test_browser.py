@@ -8,7 +8,6 @@ The screenshot lands in ``$EMOTION_ATLAS_SCREENSHOTS`` (default: the test's temp
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,9 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from serve import dashboard  # noqa: E402
+from serve import CHROMIUM, chromium, dashboard  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 # Slow (a server start and a browser): run by `make test-slow`, which .ci/run runs too.
 pytestmark = [
@@ -41,15 +39,6 @@ def server(tmp_path_factory):
         yield url, started
 
 
-def _chromium(driver):
-    """Headless Chromium with a fresh, empty profile of Playwright's own."""
-    return driver.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    )
-
-
 def _navigation(page) -> list[str]:
     links = page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()
     return [link.split("\n")[-1].strip() for link in links]
@@ -60,7 +49,7 @@ def test_atlas_renders_in_a_real_browser(server, tmp_path):
     shots = Path(os.environ.get("EMOTION_ATLAS_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver:
-        browser = _chromium(driver)
+        browser = chromium(driver)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{url}/atlas", wait_until="domcontentloaded")
         page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=120_000)
@@ -115,7 +104,7 @@ def test_uploads_over_the_per_user_budget_are_not_kept_and_the_user_is_told(serv
     url, _ = server
     files = [str(_noise_png(tmp_path / f"noise_{i}.png", i)) for i in range(3)]
     with playwright.sync_playwright() as driver:
-        browser = _chromium(driver)
+        browser = chromium(driver)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{url}/atlas?lang=zh", wait_until="domcontentloaded")
         page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=120_000)
@@ -141,7 +130,7 @@ def test_a_teacher_and_three_phones_in_one_room(server, tmp_path):
         ("zh", "<b>考试</b>通过了！"),
     ]
     with playwright.sync_playwright() as driver:
-        browser = _chromium(driver)
+        browser = chromium(driver)
         teacher = browser.new_page(viewport={"width": 1280, "height": 720})
         teacher.goto(f"{url}/classroom?lang=zh", wait_until="domcontentloaded")
         teacher.get_by_role("button", name="开始房间").click(timeout=120_000)
@@ -180,7 +169,7 @@ def test_a_teacher_and_three_phones_in_one_room(server, tmp_path):
 def test_try_it_on_a_chinese_home_opens_transfer_in_chinese(server):
     url, _ = server
     with playwright.sync_playwright() as driver:
-        browser = _chromium(driver)
+        browser = chromium(driver)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{url}/?lang=zh", wait_until="domcontentloaded")
         page.get_by_role("button", name="试一试").click(timeout=120_000)

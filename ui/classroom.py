@@ -20,7 +20,7 @@ import streamlit as st
 
 from core import defaults
 from core.emotions import LABEL_SETS, LabelSet, zero_shot
-from core.rooms import Entry, Room, RoomStore, default_path
+from core.rooms import Entry, Room, RoomStore, default_path, reader
 from core.transfer import fit_legible_image_map, place_text
 from ui.collections import Collection
 from ui.heavy import heavy
@@ -50,14 +50,8 @@ def room_label_key(room: Room) -> str:
 
 def room_reader(room: Room):
     """Texts → (vectors, emotions) under the room's model and labels (cached vectors)."""
-    encoder = get_encoder(room.model)
     labels = cached_label_vectors(room.model, room_label_key(room), room.label_set)
-
-    def read(texts):
-        vectors = encoder.encode_texts(list(texts))
-        return vectors, zero_shot(vectors, labels, encoder.logit_scale)
-
-    return read
+    return reader(get_encoder(room.model), room.label_set, labels)
 
 
 def client_id() -> str:
