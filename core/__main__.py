@@ -262,6 +262,7 @@ def placement_record(text: str, view, label_set, gallery) -> dict:
         "weights": [round(float(w), 4) for w in placement.weights],
         "residual": round(placement.residual, 4),
         "residual_uncentred": round(placement.residual_uncentred, 4),
+        "fit": round(placement.fit, 4),
         "x": x,
         "y": y,
     }

@@ -69,6 +69,7 @@ def build_atlas(
     labels: np.ndarray | None = None,
     landmarks: int | str | None = "auto",
     text_center: np.ndarray | None = None,
+    auto_k: bool = False,
 ) -> Atlas:
     """Score emotions and fit one joint map of all items (texts and images).
 
@@ -83,7 +84,9 @@ def build_atlas(
     ``labels`` are the label set's prompt vectors when the caller has them already
     (embedding the prompts costs more than fitting a small map). ``landmarks`` goes to
     :class:`~core.projection.Projector`: by default large collections are mapped through
-    landmarks (see :data:`~core.projection.AUTO_LANDMARKS`).
+    landmarks (see :data:`~core.projection.AUTO_LANDMARKS`). With ``auto_k`` an LLE map
+    whose neighbour graph falls apart at ``n_neighbors`` is refitted with a larger k
+    (``atlas.projector.n_neighbors_``; its notices say why).
 
     Raises
     ------
@@ -108,6 +111,7 @@ def build_atlas(
         reg=reg,
         landmarks=landmarks,
         random_state=random_state,
+        auto_k=auto_k,
     ).fit(mapped)
     quality = map_quality(mapped, projector.embedding_)
     quality["seconds"] = projector.seconds_

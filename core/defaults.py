@@ -18,6 +18,13 @@ GALLERY_METADATA = GALLERY_DIR / "metadata.csv"
 # Maps (core.projection, core.atlas): LLE's neighbour count and regulariser.
 K = 12  # neighbours of the atlas map; adapts down for small collections (see max_k)
 K_RANGE = (3, 40)  # what the Atlas slider offers, before adapting to the collection
+LEARN_K_RANGE = (3, 80)  # the Learn page's slider: large k shows the short circuits
+# LLE folds every separate group of its k-NN graph onto one spot (the bundled gallery: 232
+# pictures on 3 spots at k = 8, 10 at k = 12, spread out from k = 25). Projector(auto_k=True)
+# then raises k, up to this, until the map spreads; beyond it a "local" patch would be
+# most of a small collection.
+AUTO_K_LIMIT = 100
+LEGIBLE_SPREAD = 0.5  # share of points with a place of their own that makes a map readable
 REG = 1e-3  # sklearn's default for LLE; the Atlas page offers 1e-4 ... 1e-1
 REG_CHOICES = (1e-4, 1e-3, 1e-2, 1e-1)
 
@@ -43,7 +50,10 @@ MAX_SENTENCE_CHARS = 500  # one sentence typed on the Transfer page
 MAX_UPLOAD_FILES = 500  # pictures in one upload (zips expanded)
 
 
-def max_k(n_items: int) -> int:
-    """The largest neighbour count a map of ``n_items`` points supports (at least 3)."""
-    low, high = K_RANGE
-    return max(low, min(high, n_items - 2))
+def max_k(n_items: int, high: int = K_RANGE[1]) -> int:
+    """The largest neighbour count a slider offers for ``n_items`` points: n − 2 (LLE needs
+    k below the number of distinct points), at most ``high``, and always above the
+    slider's lowest k (a slider needs a range; 5 items get 3–4, fewer are refused by the
+    pages before anything is fitted)."""
+    low = K_RANGE[0]
+    return max(low + 1, min(high, n_items - 2))

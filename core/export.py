@@ -12,6 +12,7 @@ import html
 import io
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -55,12 +56,36 @@ def embeddings_npz(
     return buffer.getvalue()
 
 
-def atlas_html(figure, title: str) -> bytes:
-    """A standalone HTML page of a plotly figure: plotly.js inside, opens offline."""
+def atlas_html(
+    figure,
+    title: str,
+    *,
+    language: str = "en",
+    sentences: Sequence[str] = (),
+    sentences_title: str = "",
+    caption: str = "",
+) -> bytes:
+    """A standalone HTML page of a plotly figure: plotly.js inside, opens offline.
+
+    ``title`` names the page (a browser's tab), ``language`` is its ``lang``. Under the
+    figure: ``sentences`` whole, as typed (the map shortens long ones), headed by
+    ``sentences_title``, then ``caption``. All of it is escaped.
+    """
     page = figure.to_html(include_plotlyjs=True, full_html=True)
-    return page.replace("<head>", f"<head>\n    <title>{html.escape(title)}</title>", 1).encode(
-        "utf-8"
-    )
+    page = page.replace("<html>", f'<html lang="{html.escape(language)}">', 1)
+    page = page.replace("<head>", f"<head>\n    <title>{html.escape(title)}</title>", 1)
+    below = []
+    if sentences:
+        if sentences_title:
+            below.append(f"<h2>{html.escape(sentences_title)}</h2>")
+        below.append("<ol>" + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ol>")
+    if caption:
+        below.append(f"<p>{html.escape(caption)}</p>")
+    if below:
+        style = "font-family: Noto Sans, Noto Sans CJK SC, sans-serif; margin: 2rem"
+        head, tail = page.rsplit("</body>", 1)
+        page = f'{head}<section style="{style}">{"".join(below)}</section>\n</body>{tail}'
+    return page.encode("utf-8")
 
 
 def check_writable(path: str | os.PathLike) -> Path:

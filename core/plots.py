@@ -138,8 +138,9 @@ def atlas_figure(
                     line=dict(color=TEXT_COLOUR, width=1.5),
                 ),
                 text=[_short(names[i]) for i in text_rows],
-                textposition="top center",
+                textposition="top center" if three_d else _text_sides(coords, text_rows, names),
                 textfont=dict(size=16, color=TEXT_COLOUR),
+                **({} if three_d else {"cliponaxis": False}),
                 customdata=text_rows,
                 hovertemplate="%{text}<extra>" + words["text"] + "</extra>",
             )
@@ -163,6 +164,15 @@ def atlas_figure(
         fig.update_xaxes(showticklabels=False, zeroline=False)
         fig.update_yaxes(showticklabels=False, zeroline=False, scaleanchor="x")
     return _base_layout(fig, title, 650)
+
+
+def _text_sides(coords: np.ndarray, rows: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Sides for the sentences' labels on a 2-D map (see :func:`label_sides`): apart from
+    each other and inside the plot (the atlas's plot is about 620 px wide at 1280×720)."""
+    widths = [label_share(_short(names[i]), font_px=16, plot_px=620) for i in rows]
+    return label_sides(
+        coords[rows, :2], coords[:, :2].min(axis=0), coords[:, :2].max(axis=0), widths
+    )
 
 
 def _axes(points: np.ndarray) -> dict:
@@ -202,23 +212,40 @@ def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
     )
 
 
-def method_grid(panels: dict[str, tuple], columns: int = 4) -> go.Figure:
+def method_grid(
+    panels: dict[str, tuple], columns: int = 4, *, colour_title: str | None = None
+) -> go.Figure:
     """Small maps side by side, one per method: ``{title: (coords, colours, kinds)}``.
 
     ``colours`` are top labels (coloured by emotion) or numbers (a colour scale, e.g. the
-    position on a known sheet).
+    position on a known sheet, as scikit-learn's manifold comparison colours its S-curve):
+    one scale for every panel, shown once as a colour bar titled ``colour_title``.
 
     Plain SVG scatter traces in one figure: a browser allows only a handful of WebGL
     contexts, so a grid of separate WebGL plots would fail.
     """
     rows = max(1, (len(panels) + columns - 1) // columns)
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(panels))
+    numbers = [
+        np.asarray(tops, dtype=float)
+        for _, tops, _ in panels.values()
+        if np.issubdtype(np.asarray(tops).dtype, np.number)
+    ]
+    low = min((float(n.min()) for n in numbers if n.size), default=0.0)
+    high = max((float(n.max()) for n in numbers if n.size), default=1.0)
     for index, (coords, tops, kinds) in enumerate(panels.values()):
         coords = np.asarray(coords)
         symbols = ["star" if kind == "text" else "circle" for kind in kinds]
         marker = dict(size=6, symbol=symbols)
         if np.issubdtype(np.asarray(tops).dtype, np.number):  # a position: a colour scale
-            marker.update(color=np.asarray(tops), colorscale="Viridis")
+            marker.update(
+                color=np.asarray(tops, dtype=float),
+                colorscale="Viridis",
+                cmin=low,
+                cmax=high,
+                showscale=index == 0,
+                colorbar=dict(title=dict(text=colour_title or ""), thickness=14, len=0.8),
+            )
         else:
             marker["color"] = [
                 emotion_colour(top) if kind == "image" else TEXT_COLOUR
@@ -243,42 +270,64 @@ def method_grid(panels: dict[str, tuple], columns: int = 4) -> go.Figure:
 def emotion_bars(
     probabilities: np.ndarray, labels: Sequence[str], *, label_names=None, title: str = ""
 ) -> go.Figure:
-    """One item's emotion distribution as coloured bars (percentages)."""
+    """One item's emotion distribution as horizontal coloured bars (percentages).
+
+    Horizontal, so that label names read upright at a projector's size in a narrow side
+    column (vertical bars turned eight Chinese names sideways at about 6 px)."""
     display = label_names or {}
+    values = np.asarray(probabilities) * 100
     fig = go.Figure(
         go.Bar(
-            x=[display.get(label, label) for label in labels],
-            y=np.asarray(probabilities) * 100,
+            y=[display.get(label, label) for label in labels],
+            x=values,
+            orientation="h",
             marker_color=[emotion_colour(label) for label in labels],
-            text=[f"{p * 100:.0f}%" for p in probabilities],
+            text=[f"{v:.0f}%" for v in values],
             textposition="outside",
-            hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+            cliponaxis=False,
+            textfont=dict(size=15),
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
         )
     )
-    fig.update_yaxes(range=[0, 105], title="%")
-    return _base_layout(fig, title, 360)
+    fig.update_xaxes(range=[0, 125], visible=False)
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=16), automargin=True)
+    _base_layout(fig, title, 70 + 38 * len(labels))
+    fig.update_layout(margin=dict(l=10, r=10, t=40 if title else 10, b=10))
+    return fig
 
 
 def mood_board(
-    images: Sequence[np.ndarray], weights: Sequence[float], names: Sequence[str], *, title: str = ""
+    images: Sequence[np.ndarray],
+    shares: Sequence[float],
+    names: Sequence[str],
+    *,
+    title: str = "",
+    away: str = "away",
 ) -> go.Figure:
-    """The pictures a text is made of, each titled with its barycentric weight w."""
+    """The pictures a text is made of, each titled with its share of the mix in percent
+    (see ``Placement.shares``). A negative share, a picture the mix leans away from, is
+    titled in grey with the word ``away`` and its tile is dimmed, so that it is not read as
+    part of the sentence's mood."""
     count = len(images)
-    fig = make_subplots(
-        rows=1,
-        cols=count,
-        subplot_titles=[f"{w:+.2f}" for w in weights],
-        horizontal_spacing=0.02,
-    )
-    for column, (picture, name) in enumerate(zip(images, names, strict=True), start=1):
+    titles = [f"{share:.0f} %" if share >= 0 else f"{share:.0f} % {away}" for share in shares]
+    fig = make_subplots(rows=1, cols=count, subplot_titles=titles, horizontal_spacing=0.02)
+    for column, (picture, name, share) in enumerate(
+        zip(images, names, shares, strict=True), start=1
+    ):
+        array = np.asarray(picture)
+        if share < 0:  # dimmed toward white
+            array = (0.35 * array + 0.65 * 255).astype(np.uint8)
         fig.add_trace(
-            go.Image(z=np.asarray(picture), name=name, hovertemplate=name + "<extra></extra>"),
+            go.Image(z=array, name=name, hovertemplate=name + "<extra></extra>"),
             row=1,
             col=column,
         )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_annotations(font_size=13)
+    fig.update_annotations(font_size=14)
+    for annotation, share in zip(fig.layout.annotations, shares, strict=True):
+        if share < 0:
+            annotation.font = dict(size=13, color="#777777")
     return _base_layout(fig, title, 240)
 
 
@@ -299,9 +348,13 @@ def add_path(
             name=name,
             line=dict(color=colour, width=3, dash="dot"),
             marker=dict(size=9, color=colour, symbol="arrow", angleref="previous"),
-            text=list(labels),
+            # Only the two ends are labelled: eleven α labels on a short path merge into a
+            # blob; every step keeps its label in the hover.
+            text=[label if i in (0, len(labels) - 1) else "" for i, label in enumerate(labels)],
+            customdata=list(labels),
             textposition="bottom right",
-            hovertemplate="%{text}<extra>" + name + "</extra>",
+            textfont=dict(size=16, color=colour),
+            hovertemplate="%{customdata}<extra>" + name + "</extra>",
         )
     )
     return fig
@@ -353,6 +406,50 @@ def emotion_distribution(
     return _base_layout(fig, title, 360)
 
 
+WEIGHT_LABELS = 4  # weights written on the step-2 figure; hover shows the others
+WEIGHT_FONT = 13  # px; at least 12 on a projector
+WEIGHT_OFFSET = 0.08  # labels sit this far outside the neighbours, in shares of the scene
+
+
+def _camera_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The data-space directions that plotly's default 3-D camera (eye (1.25, 1.25, 1.25),
+    z up) draws to the right and up, and the scale of each axis. The axes are scaled as
+    plotly's ``aspectmode="auto"`` does: as the data, unless one range is 4× another."""
+    spans = np.ptp(points, axis=0)
+    spans = np.where(spans > 0, spans, 1.0)
+    scale = spans if spans.max() > 4 * spans.min() else np.full(3, spans.max())
+    right = np.array([-1.0, 1.0, 0.0]) / np.sqrt(2)
+    up = np.array([-1.0, -1.0, 2.0]) / np.sqrt(6)
+    return right, up, scale
+
+
+def weight_labels(points, focus: int, rows, weights, count: int = WEIGHT_LABELS):
+    """Where the step-2 figure writes weights: the ``count`` largest (by size) only, on
+    a circle (in the default camera's view) round the chosen point just outside all its
+    neighbours, evenly spread in the order the neighbours lie, so that labels cover neither
+    each other nor the neighbours. Returns (indices into ``rows``, texts, positions (m, 3)).
+    """
+    rows = np.asarray(rows)
+    if weights is None or count <= 0 or not len(rows):
+        return np.array([], dtype=int), [], np.empty((0, 3))
+    weights = np.asarray(weights, dtype=float)
+    chosen = np.argsort(-np.abs(weights), kind="stable")[:count]
+    right, up, scale = _camera_axes(points)
+    offsets = (points[rows[chosen]] - points[focus]) / scale
+    angles = np.arctan2(offsets @ up, offsets @ right)
+    order = np.argsort(angles, kind="stable")
+    step = 2 * np.pi / len(chosen)
+    turn = np.angle(np.exp(1j * (angles[order] - step * np.arange(len(chosen)))).mean())
+    targets = np.empty(len(chosen))
+    targets[order] = turn + step * np.arange(len(chosen))
+    # on a circle round the chosen point, just outside all of its neighbours
+    every = (points[rows] - points[focus]) / scale
+    radius = np.hypot(every @ right, every @ up).max() + WEIGHT_OFFSET
+    moves = np.cos(targets)[:, None] * right + np.sin(targets)[:, None] * up
+    positions = points[focus] + radius * moves * scale
+    return chosen, [f"{weights[i]:+.2f}" for i in chosen], positions
+
+
 def manifold_figure(
     points: np.ndarray,
     colour: np.ndarray,
@@ -363,9 +460,14 @@ def manifold_figure(
     weights=None,
     title: str = "",
     words: dict[str, str] | None = None,
+    weight_labels_shown: int = WEIGHT_LABELS,
 ) -> go.Figure:
     """3-D points coloured by their position on the sheet, with optional neighbour links
-    (``edges``: (n, k) neighbour indices) and one focused point with its weighted neighbours."""
+    (``edges``: (n, k) neighbour indices) and one focused point with its weighted neighbours.
+
+    Only the ``weight_labels_shown`` largest weights (by size) are written, each moved
+    out to its own side (:func:`weight_labels`): ten labels round one point overlapped at
+    1280 × 720. Hovering a neighbour shows its weight."""
     words = _words(words)
     fig = go.Figure(
         go.Scatter3d(
@@ -412,13 +514,41 @@ def manifold_figure(
                     x=near[:, 0],
                     y=near[:, 1],
                     z=near[:, 2],
-                    mode="markers+text",
+                    mode="markers",
                     name=words["neighbours"],
                     marker=dict(size=6, color="#1f77b4"),
-                    text=[f"{w:+.2f}" for w in (weights if weights is not None else [])],
-                    textfont=dict(size=13),
+                    customdata=np.asarray(weights if weights is not None else [], dtype=float),
+                    hovertemplate="w = %{customdata:+.3f}<extra></extra>",
                 )
             )
+            chosen, texts, at = weight_labels(
+                points, focus, focus_neighbours, weights, weight_labels_shown
+            )
+            if len(chosen):  # each label on a short leader line from its neighbour
+                leaders = [(near[i], spot) for i, spot in zip(chosen, at, strict=True)]
+                fig.add_trace(
+                    go.Scatter3d(
+                        x=[v for a, b in leaders for v in (a[0], b[0], None)],
+                        y=[v for a, b in leaders for v in (a[1], b[1], None)],
+                        z=[v for a, b in leaders for v in (a[2], b[2], None)],
+                        mode="lines",
+                        line=dict(color="rgba(31,59,92,0.6)", width=2),
+                        hoverinfo="skip",
+                        showlegend=False,
+                    )
+                )
+                fig.add_trace(
+                    go.Scatter3d(
+                        x=at[:, 0],
+                        y=at[:, 1],
+                        z=at[:, 2],
+                        mode="text",
+                        text=texts,
+                        textfont=dict(size=WEIGHT_FONT, color="#1f3b5c"),
+                        hoverinfo="skip",
+                        showlegend=False,
+                    )
+                )
     fig.update_layout(scene=dict(xaxis_visible=False, yaxis_visible=False, zaxis_visible=False))
     return _base_layout(fig, title, 520)
 
@@ -615,3 +745,31 @@ def tally_figure(
     fig.update_xaxes(visible=False, range=[0, max(1, *counts.values()) * 1.25])
     fig.update_layout(uirevision="tally")
     return _base_layout(fig, title, 420)
+
+
+def scaled_text(fig: go.Figure, factor: float) -> go.Figure:
+    """A copy of ``fig`` with every text size (layout, titles, legend, axes, annotations,
+    the traces' own text) multiplied by ``factor``: presentation mode's projector type.
+    Sizes left to plotly's default (12) are scaled from that default."""
+    scaled = go.Figure(fig)
+
+    def grow(font) -> dict:
+        size = font.size if font is not None and font.size is not None else 12
+        return dict(size=round(size * factor, 1))
+
+    layout = scaled.layout
+    layout.font.update(grow(layout.font))
+    layout.title.font.update(grow(layout.title.font))
+    layout.legend.font.update(grow(layout.legend.font))
+    for annotation in layout.annotations or ():
+        annotation.font.update(grow(annotation.font))
+    for name in dir(layout):
+        if name.startswith(("xaxis", "yaxis")) and layout[name] is not None:
+            axis = layout[name]
+            axis.tickfont.update(grow(axis.tickfont))
+            axis.title.font.update(grow(axis.title.font))
+    for trace in scaled.data:
+        if "textfont" in trace:
+            trace.textfont.update(grow(trace.textfont))
+    layout.height = round((layout.height or 450) * min(factor, 1.3))
+    return scaled

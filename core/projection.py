@@ -6,21 +6,26 @@ places new points on the fitted map where the method can (LLE, UMAP, PCA).
 
 What goes wrong with real embeddings is handled, with a notice rather than a crash:
 duplicate vectors (which make LLE's weight matrix singular) are merged before fitting and
-mapped back afterwards; an ARPACK failure falls back to the dense eigensolver.
+mapped back afterwards; an ARPACK failure falls back to the dense eigensolver. When the
+k-NN graph falls apart into separate groups (emoji designs, photographs), LLE folds each
+group onto one spot: the fit says so (with the k that connects them), and with
+``auto_k=True`` it refits with the smallest larger k whose map spreads the points out.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, LocallyLinearEmbedding, trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
-from core.defaults import REG
-from core.messages import Message, define
+from core.defaults import AUTO_K_LIMIT, LEGIBLE_SPREAD, REG
+from core.messages import Message, define, message_of
 
 define(
     {
@@ -71,7 +76,29 @@ define(
             "Try a larger k (n_neighbors) or a larger reg."
         ),
         "projection.dense_fallback": (
-            "The sparse eigensolver failed ({error}); refitted with eigen_solver='dense'."
+            "The quick method could not finish this map, so it was computed again with "
+            "the slower exact one."
+        ),
+        "projection.graph_split": (
+            "At k = {k} the neighbour graph of these {n_samples} points splits into "
+            "{groups} separate groups, so LLE folds each group onto one spot; "
+            "k ≥ {connects} connects them."
+        ),
+        "projection.graph_split_apart": (
+            "At k = {k} the neighbour graph of these {n_samples} points splits into "
+            "{groups} separate groups, so LLE folds each group onto one spot; "
+            "even k = {limit} leaves them apart."
+        ),
+        "projection.collapsed": (
+            "At k = {k} LLE folds these {n_samples} points onto only {spots} distinct "
+            "spots; try a larger k."
+        ),
+        "projection.k_raised": (
+            "{reason} The map is drawn with k = {used}, the smallest k that spreads the points out."
+        ),
+        "projection.k_raised_best": (
+            "{reason} No k up to {limit} (the largest tried) spreads them out well; the "
+            "map is drawn with k = {used}, the most spread of those tried."
         ),
     }
 )
@@ -297,6 +324,87 @@ def warm_up_umap(seed: int = 0) -> float:
     return time.perf_counter() - started
 
 
+# --- when LLE folds a collection onto a few spots -----------------------------------------
+
+# Points distinct_share measures: the same figure at any map size. With 200, healthy maps
+# score 0.8-1 (S-curves of 600-1500 points at k = 10-80), folded ones 0.01-0.17 (the
+# gallery at k = 12-20), since 200 points rarely share a cell of a 100 x 100 grid.
+SPREAD_SAMPLE = 200
+K_STEP = 1.25  # auto_k tries k, k·1.25, k·1.25², … (up to AUTO_K_LIMIT)
+K_TRIES = 8  # at most this many fits per map
+# and no further fit once this many seconds went by: modified LLE of 5,000 landmarks costs
+# ~(k / 12)³ times more at a larger k
+AUTO_K_SECONDS = 30.0
+
+
+def distinct_share(
+    coords: np.ndarray, decimals: int = 2, sample: int = SPREAD_SAMPLE, seed: int = 0
+) -> float:
+    """Share of points with a position of their own on the map scaled to the unit box and
+    rounded to ``decimals`` (1.0: none overlap; 1/n: all on one spot).
+
+    Measured on a seeded sample of at most ``sample`` points, so that a large healthy map
+    (more points than the 100 × 100 grid has cells) is not taken for a folded one.
+    """
+    cells = _cells(coords, decimals)
+    if len(cells) > sample:
+        cells = cells[np.random.default_rng(seed).choice(len(cells), sample, replace=False)]
+    return len(np.unique(cells, axis=0)) / max(len(cells), 1)
+
+
+def distinct_spots(coords: np.ndarray, decimals: int = 2) -> int:
+    """How many distinct positions the map's points take, scaled to the unit box."""
+    return len(np.unique(_cells(coords, decimals), axis=0))
+
+
+def _cells(coords: np.ndarray, decimals: int) -> np.ndarray:
+    coords = np.asarray(coords, dtype=np.float64).reshape(len(coords), -1)
+    if len(coords) == 0:
+        return coords
+    low, span = coords.min(axis=0), np.ptp(coords, axis=0)
+    return np.round((coords - low) / np.where(span > 0, span, 1.0), decimals)
+
+
+def neighbour_groups(
+    vectors: np.ndarray, k: int, limit: int | None = None
+) -> tuple[int, int | None]:
+    """Connected groups of the k-NN graph of ``vectors`` (edges symmetrised, self
+    excluded), and the smallest k up to ``limit`` whose graph is one group (None when even
+    ``limit`` leaves it apart; ``k`` itself when it is connected already).
+
+    LLE sees only these edges: each separate group gets its own zero-cost direction in the
+    eigenproblem, so the map folds every group onto one spot.
+    """
+    n = len(vectors)
+    top = min(n - 1, max(k, limit or k))
+    nearest = NearestNeighbors(n_neighbors=top).fit(vectors).kneighbors(return_distance=False)
+
+    def groups(j: int) -> int:
+        rows = np.repeat(np.arange(n), j)
+        graph = csr_matrix((np.ones(n * j), (rows, nearest[:, :j].ravel())), shape=(n, n))
+        return connected_components(graph, directed=True, connection="weak")[0]
+
+    at_k = groups(k)
+    if at_k == 1:
+        return 1, k
+    if top <= k or groups(top) > 1:
+        return at_k, None
+    apart, joined = k, top  # the graph only gains edges as k grows: bisect
+    while joined - apart > 1:
+        middle = (apart + joined) // 2
+        apart, joined = (middle, joined) if groups(middle) > 1 else (apart, middle)
+    return at_k, joined
+
+
+def k_ladder(start: int, limit: int, step: float = K_STEP, tries: int = K_TRIES) -> list[int]:
+    """``start`` and the larger ks auto_k tries after it: ×``step`` each (at least +2),
+    ending at ``limit`` where the next step would pass it; at most ``tries`` in all."""
+    ladder = [start]
+    while len(ladder) < tries and ladder[-1] < limit:
+        ladder.append(min(limit, max(ladder[-1] + 2, int(np.ceil(ladder[-1] * step)))))
+    return ladder
+
+
 @dataclass
 class _Fitted:
     estimator: object
@@ -326,13 +434,23 @@ class Projector:
         ``transform`` ignore it.
     random_state : int
         Fixes every random choice.
+    auto_k : bool
+        LLE variants only. Where the k-NN graph at ``n_neighbors`` splits into separate
+        groups, or the map folds the points onto a few spots, refit with the smallest
+        larger k (from the k that connects the graph, ×1.25 a step, at most
+        :data:`~core.defaults.AUTO_K_LIMIT`) whose map spreads them out
+        (:func:`distinct_share` at least :data:`~core.defaults.LEGIBLE_SPREAD`), else the
+        most spread one tried. Without it the fit keeps ``n_neighbors`` and only says so.
 
     Attributes
     ----------
     embedding_ : ndarray of shape (n_samples, n_components)
     reconstruction_error_ : float or None (LLE only)
+    n_neighbors_ : int, the k the map was fitted with (above ``n_neighbors`` only with auto_k)
+    neighbour_groups_ : int or None, separate groups of the k-NN graph at ``n_neighbors``
+        (LLE only)
     seconds_ : float, time taken by ``fit``
-    notices_ : list of str, what was done to make the fit work
+    notices_ : list of str, what was done to make the fit work, or why the map folds
     """
 
     def __init__(
@@ -345,6 +463,7 @@ class Projector:
         perplexity: float = 30.0,
         landmarks: int | str | None = None,
         random_state: int = 0,
+        auto_k: bool = False,
     ) -> None:
         self.method = method
         self.n_components = n_components
@@ -353,6 +472,7 @@ class Projector:
         self.perplexity = perplexity
         self.landmarks = landmarks
         self.random_state = random_state
+        self.auto_k = auto_k
 
     def fit(self, vectors: np.ndarray) -> Projector:
         started = time.perf_counter()
@@ -367,7 +487,7 @@ class Projector:
             self.notices_.append(Message("projection.duplicates", count=len(vectors) - len(unique)))
         check_params(self.method, len(unique), self.n_components, self.n_neighbors)
         fit_rows = self._landmark_rows(len(unique))
-        estimator, fitted = self._fit_estimator(unique[fit_rows])
+        estimator, fitted = self._fit_map(unique[fit_rows])
         coords = np.empty((len(unique), self.n_components))
         coords[fit_rows] = fitted
         rest = np.setdiff1d(np.arange(len(unique)), fit_rows)
@@ -405,10 +525,10 @@ class Projector:
         self.notices_.append(Message("projection.landmarks", count=count, rest=n_unique - count))
         return np.sort(rng.choice(n_unique, size=count, replace=False))
 
-    def _make_estimator(self, n_samples: int, eigen_solver: str = "auto"):
+    def _make_estimator(self, n_samples: int, n_neighbors: int, eigen_solver: str = "auto"):
         if self.method in LLE_METHODS:
             return LocallyLinearEmbedding(
-                n_neighbors=self.n_neighbors,
+                n_neighbors=n_neighbors,
                 n_components=self.n_components,
                 reg=self.reg,
                 method=LLE_METHODS[self.method],
@@ -443,10 +563,81 @@ class Projector:
             n_jobs=1,
         )
 
-    def _fit_estimator(self, vectors: np.ndarray):
-        estimator = self._make_estimator(len(vectors))
+    def _fit_map(self, vectors: np.ndarray):
+        """Fit at ``n_neighbors``; for LLE also look at the neighbour graph and at how far
+        the map spreads the points, say why when it folds them, and (``auto_k``) refit
+        with a larger k."""
+        k = self.n_neighbors
+        self.n_neighbors_ = k
+        self.neighbour_groups_ = None
+        if self.method not in LLE_METHODS:
+            estimator, coords, fallback = self._fit_estimator(vectors, k)
+            self.notices_.extend(fallback)
+            return estimator, coords
+        n = len(vectors)
+        limit = min(n - 1, max(k, AUTO_K_LIMIT))
+        groups, connects = neighbour_groups(vectors, k, limit)
+        self.neighbour_groups_ = groups
+        reason = None
+        if groups > 1:
+            values = dict(k=k, n_samples=n, groups=groups)
+            reason = (
+                Message("projection.graph_split", connects=connects, **values)
+                if connects
+                else Message("projection.graph_split_apart", limit=limit, **values)
+            )
+        start = connects if self.auto_k and groups > 1 and connects else k
+        ladder = k_ladder(start, limit) if self.auto_k else [k]
+        tried, failure = [], None  # (share, k, estimator, coords, fallback notices)
+        started = time.perf_counter()
+        for candidate in ladder:
+            try:
+                estimator, coords, fallback = self._fit_estimator(vectors, candidate)
+            except ValueError as error:
+                if len(ladder) == 1:
+                    raise
+                failure = failure or error
+                continue
+            share = distinct_share(coords)
+            tried.append((share, candidate, estimator, coords, fallback))
+            if share >= LEGIBLE_SPREAD or time.perf_counter() - started > AUTO_K_SECONDS:
+                break
+        if not tried:
+            raise failure
+        legible = tried[-1][0] >= LEGIBLE_SPREAD
+        share, used, estimator, coords, fallback = (
+            tried[-1] if legible else max(tried, key=lambda entry: (entry[0], -entry[1]))
+        )
+        self.notices_.extend(fallback)
+        if reason is None and (used != k or share < LEGIBLE_SPREAD):
+            # connected at k, but folded (or failed there): say what k showed
+            at_k = [entry[3] for entry in tried if entry[1] == k]
+            reason = (
+                Message("projection.collapsed", k=k, n_samples=n, spots=distinct_spots(at_k[0]))
+                if at_k
+                else message_of(failure)
+            )
+        if used != k:
+            reason = (
+                Message("projection.k_raised", reason=reason, used=used)
+                if legible
+                else Message(
+                    "projection.k_raised_best",
+                    reason=reason,
+                    used=used,
+                    limit=max(entry[1] for entry in tried),
+                )
+            )
+        if reason is not None:
+            self.notices_.append(reason)
+        self.n_neighbors_ = used
+        return estimator, coords
+
+    def _fit_estimator(self, vectors: np.ndarray, n_neighbors: int):
+        """(estimator, coords, notices) of one fit; LLE falls back to the dense solver."""
+        estimator = self._make_estimator(len(vectors), n_neighbors)
         try:
-            return estimator, estimator.fit_transform(vectors)
+            return estimator, estimator.fit_transform(vectors), []
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as error:
             if self.method not in LLE_METHODS or len(vectors) > DENSE_LIMIT:
                 raise ValueError(
@@ -457,10 +648,10 @@ class Projector:
                         error=str(error),
                     )
                 ) from error
-            # ARPACK can fail to converge on near-degenerate neighbourhoods.
-            self.notices_.append(Message("projection.dense_fallback", error=type(error).__name__))
-            estimator = self._make_estimator(len(vectors), eigen_solver="dense")
-            return estimator, estimator.fit_transform(vectors)
+            # ARPACK fails on near-degenerate neighbourhoods (and on a split graph).
+            notice = Message("projection.dense_fallback", error=type(error).__name__)
+            estimator = self._make_estimator(len(vectors), n_neighbors, eigen_solver="dense")
+            return estimator, estimator.fit_transform(vectors), [notice]
 
 
 # --- comparing methods -------------------------------------------------------------------
@@ -468,17 +659,24 @@ class Projector:
 
 @dataclass
 class Compared:
-    """One method's map in a comparison: ``coords`` and ``seconds``, or why it failed."""
+    """One method's map in a comparison: ``coords`` and ``seconds``, or why it failed;
+    the k it was fitted with and its notices (see :class:`Projector`)."""
 
     coords: np.ndarray | None
     seconds: float
     error: str | None = None  # a core.messages.Message when core raised it
+    n_neighbors: int | None = None
+    notices: list = field(default_factory=list)
 
 
-def comparison_estimators(n_neighbors: int, n_components: int = 2) -> dict[str, Projector]:
+def comparison_estimators(
+    n_neighbors: int, n_components: int = 2, *, auto_k: bool = False
+) -> dict[str, Projector]:
     """Every method of :data:`METHODS`, in that order, as an unfitted Projector."""
     return {
-        name: Projector(method=name, n_components=n_components, n_neighbors=n_neighbors)
+        name: Projector(
+            method=name, n_components=n_components, n_neighbors=n_neighbors, auto_k=auto_k
+        )
         for name in METHODS
     }
 
@@ -488,23 +686,30 @@ def compare_methods(
     n_neighbors: int,
     *,
     n_components: int = 2,
+    auto_k: bool = False,
     before_fit=None,
     progress=None,
 ) -> dict[str, Compared]:
     """Fit every method of :func:`comparison_estimators` on the same vectors, timed.
 
-    ``before_fit(name)`` runs before each fit (e.g. to wait for UMAP's warm-up);
-    ``progress(done, total, name)`` after each. A method whose parameters do not fit the
-    data is reported with its error, never raised: the others still run.
+    ``auto_k`` lets each LLE variant raise k where the neighbour graph falls apart (see
+    :class:`Projector`). ``before_fit(name)`` runs before each fit (e.g. to wait for
+    UMAP's warm-up); ``progress(done, total, name)`` after each. A method whose parameters
+    do not fit the data is reported with its error, never raised: the others still run.
     """
-    estimators = comparison_estimators(n_neighbors, n_components)
+    estimators = comparison_estimators(n_neighbors, n_components, auto_k=auto_k)
     results: dict[str, Compared] = {}
     for done, (name, estimator) in enumerate(estimators.items(), start=1):
         if before_fit is not None:
             before_fit(name)
         try:
             estimator.fit(vectors)
-            results[name] = Compared(estimator.embedding_, estimator.seconds_)
+            results[name] = Compared(
+                estimator.embedding_,
+                estimator.seconds_,
+                n_neighbors=estimator.n_neighbors_,
+                notices=list(estimator.notices_),
+            )
         except ValueError as error:
             results[name] = Compared(None, 0.0, error.args[0] if error.args else str(error))
         if progress is not None:

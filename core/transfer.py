@@ -35,6 +35,9 @@ class Placement:
     weights : ndarray of shape (k,), barycentric weights, sum to 1 (some may be negative)
     residual : float, ``|text − Σ w·image|`` in the centred space (how well images explain it)
     residual_uncentred : float, the same without modality centering (shows the gap)
+    fit : float, cosine between the (centred) text and its reconstruction ``Σ w·image``:
+        1 when the pictures rebuild the sentence's direction exactly. Unlike the residuals
+        it is scale-free, so it reads the same in both spaces.
     position : ndarray of shape (n_components,) or None, the point on the images' map
     emotion : ndarray of shape (n_labels,) or None, the weights' mix of the images' emotions
     """
@@ -45,6 +48,14 @@ class Placement:
     residual_uncentred: float
     position: np.ndarray | None = None
     emotion: np.ndarray | None = None
+    fit: float = float("nan")
+
+    def shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """(order, share): the mood board sorted by weight, largest first, and each
+        picture's share of the mix in percent (they add up to 100; a negative share is a
+        picture the mix leans away from, to correct the others)."""
+        order = np.argsort(-self.weights, kind="stable")
+        return order, 100 * self.weights[order] / self.weights.sum()
 
 
 def _nearest(point: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
@@ -52,10 +63,12 @@ def _nearest(point: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(distances, kind="stable")[:k]
 
 
-def _residual(point, vectors, k, reg) -> tuple[np.ndarray, np.ndarray, float]:
+def _residual(point, vectors, k, reg) -> tuple[np.ndarray, np.ndarray, float, float]:
     rows = _nearest(point, vectors, k)
     weights = barycentric_weights(point, vectors[rows], reg)
-    return rows, weights, float(np.linalg.norm(point - weights @ vectors[rows]))
+    rebuilt = weights @ vectors[rows]
+    fit = float(point @ rebuilt / max(np.linalg.norm(point) * np.linalg.norm(rebuilt), 1e-12))
+    return rows, weights, float(np.linalg.norm(point - rebuilt)), fit
 
 
 def place_text(
@@ -97,8 +110,8 @@ def place_text(
         )
     centred_images = center(image_vectors)
     centred_text = unit(text_vector - text_center)
-    rows, weights, residual = _residual(centred_text, centred_images, k, reg)
-    _, _, uncentred = _residual(unit(text_vector), image_vectors, k, reg)
+    rows, weights, residual, fit = _residual(centred_text, centred_images, k, reg)
+    _, _, uncentred, _ = _residual(unit(text_vector), image_vectors, k, reg)
     return Placement(
         neighbours=rows,
         weights=weights,
@@ -106,6 +119,7 @@ def place_text(
         residual_uncentred=uncentred,
         position=None if image_coords is None else weights @ image_coords[rows],
         emotion=None if image_emotions is None else _mix(weights, image_emotions[rows]),
+        fit=fit,
     )
 
 
@@ -166,14 +180,21 @@ def steer(
 
 
 def fit_image_map(
-    image_vectors: np.ndarray, *, k: int = BOARD_K, reg: float = REG, n_components: int = 2
+    image_vectors: np.ndarray,
+    *,
+    k: int = BOARD_K,
+    reg: float = REG,
+    n_components: int = 2,
+    auto_k: bool = False,
 ):
     """The images' own LLE map: standard LLE of the centred images (the space placement
-    uses), with the same k and reg as the placement, so that a placed text's position is
-    exactly the map's out-of-sample ``transform``."""
-    return Projector(method="lle", n_components=n_components, n_neighbors=k, reg=reg).fit(
-        center(image_vectors)
-    )
+    uses). With the placement's k and reg, a placed text's position is exactly the map's
+    out-of-sample ``transform``; ``auto_k`` lets the map raise k where the pictures'
+    neighbour graph falls apart (a gallery of emoji and photographs folds to a few dots at
+    k = 8), and :func:`transfer_view` then places the text by that map's own transform."""
+    return Projector(
+        method="lle", n_components=n_components, n_neighbors=k, reg=reg, auto_k=auto_k
+    ).fit(center(image_vectors))
 
 
 def spread(coords: np.ndarray, decimals: int = 2) -> float:
@@ -276,20 +297,22 @@ def transfer_view(
     ``text_center`` is the centre of a fixed bank of texts (the label set's prompts,
     :func:`core.emotions.prompt_bank_center`), never the mean of the texts at hand: one
     sentence centred on its own mean would become the zero vector. ``image_map`` is a map
-    from :func:`fit_image_map` with the same ``k`` and ``reg`` (fitted here when omitted).
+    from :func:`fit_image_map` with the same ``reg`` (fitted here, with ``auto_k``, when
+    omitted). The mood board always uses ``k``; the text's position is the map's own
+    out-of-sample transform (the board's weights exactly, when the map's k is ``k``).
 
     Raises
     ------
     ValueError
-        If k is not below the number of images, or the map was fitted with another k.
+        If k is not below the number of images, or the map was fitted with another reg.
     """
     if image_map is None:
-        image_map = fit_image_map(image_vectors, k=k, reg=reg)
-    elif (image_map.n_neighbors, image_map.reg) != (k, reg):
+        image_map = fit_image_map(image_vectors, k=k, reg=reg, auto_k=True)
+    elif image_map.reg != reg:
         raise ValueError(
-            f"The image map was fitted with k = {image_map.n_neighbors}, reg = {image_map.reg}; "
-            f"placement asked for k = {k}, reg = {reg}."
+            f"The image map was fitted with reg = {image_map.reg}; placement asked for {reg}."
         )
+    same_k = getattr(image_map, "n_neighbors_", image_map.n_neighbors) == k
     image_probs = zero_shot(image_vectors, label_vectors, logit_scale)
     placement = place_text(
         text_vector,
@@ -297,9 +320,11 @@ def transfer_view(
         text_center=text_center,
         k=k,
         reg=reg,
-        image_coords=image_map.embedding_,
+        image_coords=image_map.embedding_ if same_k else None,
         image_emotions=image_probs,
     )
+    if not same_k:
+        placement.position = image_map.transform(unit(text_vector - text_center)[None])[0]
     return TransferView(
         text_probs=zero_shot(text_vector[None], label_vectors, logit_scale)[0],
         image_probs=image_probs,
@@ -325,7 +350,7 @@ def transfer_views(
 
     labels = label_vectors(encoder, label_set)
     centre = prompt_bank_center(encoder, label_set)
-    image_map = fit_image_map(image_vectors, k=k, reg=reg)
+    image_map = fit_image_map(image_vectors, k=k, reg=reg, auto_k=True)
     views = [
         transfer_view(
             vector,

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from core import defaults
-from core.plots import emotion_bars, method_grid
+from core.plots import emotion_bars
 from core.projection import METHODS
+from ui.comparison import show_comparison
 from ui.context import context
 from ui.frame import ensure_app_frame
 from ui.i18n import say, t, translated
@@ -75,7 +76,12 @@ with right:
     st.markdown(f"**{t('nearest_pictures')}**")
     st.image(
         [ctx.collection.pictures[items.names[i]] for i in nearest],
-        caption=[f"{s:.2f}" for s in similarity],
+        caption=[
+            f"{name} {s:.2f}"
+            for name, s in zip(
+                ctx.picture_names([items.names[i] for i in nearest]), similarity, strict=True
+            )
+        ],
         width=72,
     )
 
@@ -84,12 +90,4 @@ with st.expander(t("compare_methods")):
         maps = cached_comparison(
             (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings), k, atlas.mapped
         )
-        for name, result in maps.items():
-            if result.error:
-                st.warning(f"{method_name(name)}: {say(result.error)}")
-        panels = {
-            f"{method_name(name)} · {r.seconds:.2f} s": (r.coords, atlas.top, items.kinds)
-            for name, r in maps.items()
-            if r.coords is not None
-        }
-        st.plotly_chart(method_grid(panels), key="compare_plot")
+        show_comparison(maps, k, atlas.top, items.kinds, key="compare_plot")

@@ -3,13 +3,14 @@
 import streamlit as st
 
 from core.datasets import DatasetRejected, gallery_metadata, read_label_csv, read_labelled_zip
-from core.emotions import fit_linear_probe, top_labels, zero_shot_accuracy
+from core.emotions import LABEL_SETS, fit_linear_probe, top_labels, zero_shot_accuracy
 from core.plots import confusion_figure, emotion_distribution
 from ui.collections import embed_sources
 from ui.context import context
 from ui.frame import ensure_app_frame
 from ui.i18n import figure_words, say, t, translated
 from ui.models import get_encoder
+from ui.widgets import chart
 
 ensure_app_frame()
 
@@ -25,13 +26,13 @@ st.markdown(f"#### {t('zero_shot')}")
 left, right = st.columns([2, 1])
 with left:
     table = {
-        t("picture"): images.names,
+        t("picture"): ctx.picture_names(images.names),
         t("top_emotion"): [ctx.label_name(x) for x in tops],
         t("confidence"): [f"{p:.0%}" for p in probabilities.max(axis=1)],
     }
     st.dataframe(table, hide_index=True, height=320)
 with right:
-    st.plotly_chart(
+    chart(
         emotion_distribution(tops, ctx.label_set.labels, label_names=ctx.label_names),
         key="distribution",
     )
@@ -89,15 +90,28 @@ if vectors is not None and st.button(t("train_probe"), key="train_probe", type="
         st.stop()
     columns = st.columns(3)
     columns[0].metric(
-        t("probe_accuracy"), f"{report.accuracy:.0%}", help=f"{len(report.fold_accuracies)}-fold"
+        t("probe_accuracy"),
+        f"{report.accuracy:.0%}",
+        help=t("folds").format(count=len(report.fold_accuracies)),
     )
     agreement = zero_shot_accuracy(ctx.emotions(vectors), labels, ctx.label_set)
     if agreement is not None:
         columns[1].metric(t("zero_shot_accuracy"), f"{agreement:.0%}")
     columns[2].metric(t("examples"), len(labels))
-    st.plotly_chart(
+    if source == "gallery" and ctx.model_name == "pocket":
+        st.info(t("gallery_is_training_data"))
+    # The gallery's labels may be outside the chosen set (disgust, neutral): named too.
+    names = {
+        label: chinese if ctx.language == "zh" else english
+        for label_set in LABEL_SETS.values()
+        for label, (english, chinese) in label_set.names.items()
+    }
+    chart(
         confusion_figure(
-            report.confusion, report.labels, label_names=ctx.label_names, words=figure_words()
+            report.confusion,
+            report.labels,
+            label_names={**names, **ctx.label_names},
+            words=figure_words(),
         ),
         key="confusion",
     )

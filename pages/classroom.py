@@ -20,6 +20,7 @@ from ui.collections import gallery_collection
 from ui.context import context
 from ui.frame import ensure_app_frame
 from ui.i18n import current_language, figure_words, say, t
+from ui.widgets import chart
 
 ensure_app_frame()
 st.title(f"🏫 {t('classroom')}")
@@ -109,13 +110,13 @@ def live() -> None:
             label_names=names,
             words=figure_words(),
         )
-        st.plotly_chart(figure, key="room_map", config={"displayModeBar": False})
+        chart(figure, key="room_map", config={"displayModeBar": False})
         if not entries:
             st.info(t("no_sentences_yet"))
     with side:
         st.markdown(f"### {t('tally')}")
         counts = tally(entries, room.label_set.labels)
-        st.plotly_chart(tally_figure(counts, label_names=names), key="room_tally")
+        chart(tally_figure(counts, label_names=names), key="room_tally")
         pictured = [entry for entry in entries if entry.picture]
         if pictured:
             st.markdown(f"#### {t('newest_picture')}")

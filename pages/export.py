@@ -5,7 +5,7 @@ import streamlit as st
 from core import export
 from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import t, translated
+from ui.i18n import current_language, t, translated
 from ui.results import atlas_or_stop, map_figure, saved_settings
 from ui.widgets import current_texts
 
@@ -32,11 +32,20 @@ st.download_button(
 
 method = translated("projection", [settings.method])(settings.method)
 figure = map_figure(ctx, atlas, texts, settings)
-html = export.atlas_html(figure, f"{t('app_title')} · {method}")
+html = export.atlas_html(  # titled in the reader's language, with the sentences whole
+    figure,
+    f"{t('app_title')} · {method}",
+    language=current_language(),
+    sentences=texts,
+    sentences_title=t("html_sentences"),
+)
 st.download_button(t("download_html"), html, "atlas.html", "text/html", key="html")
 st.caption(
     t("export_caption").format(
-        count=len(ctx.collection.embeddings), texts=len(texts), method=method, k=settings.k
+        count=len(ctx.collection.embeddings),
+        texts=len(texts),
+        method=method,
+        k=atlas.projector.n_neighbors_,  # the k the map was drawn with (LLE may raise it)
     )
 )
 st.info(t("presentation_hint"))

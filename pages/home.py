@@ -20,12 +20,12 @@ try:  # the real token ids of the example, from the chosen model's own tokenizer
     tokens = encoder.tokenizer(["我爱你"])[0]
     example_ids = "我爱你 → " + str([int(i) for i in tokens if i][:6])[:-1] + ", …]"
 except (ModelUnavailableError, ValueError):
-    example_ids = "我爱你 → [ids]"
+    example_ids = "我爱你 → […]"
 steps = st.columns(4)
 for column, key, detail in zip(
     steps,
     ("step_tokenise", "step_space", "step_match", "step_output"),
-    (example_ids, "text ⟷ image · cos", "😀 😢 😡 😨 …", "📊 🗺️ 🎨"),
+    (example_ids, t("step_space_detail"), "😀 😢 😡 😨 …", "📊 🗺️ 🎨"),
     strict=True,
 ):
     column.info(f"**{t(key)}**\n\n{detail}")

@@ -10,6 +10,7 @@ from ui.classroom import client_id, escaped, label_name, room_reader, room_store
 from ui.frame import ensure_app_frame
 from ui.i18n import current_language, say, t
 from ui.sidebar import IMAGE_TYPES
+from ui.widgets import chart
 
 ensure_app_frame(phone=True)
 language = current_language()
@@ -62,7 +63,7 @@ if sent:
         )
         labels = room.label_set.labels
         names = {label: label_name(room.label_set, label, language) for label in labels}
-        st.plotly_chart(
+        chart(
             emotion_bars([entry.probs[label] for label in labels], labels, label_names=names),
             key="join_bars",
             config={"displayModeBar": False, "staticPlot": True},

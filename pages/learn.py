@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core.plots import flat_map, manifold_figure, method_grid
-from core.projection import METHODS, Projector, map_quality
+from core import defaults
+from core.plots import WEIGHT_LABELS, flat_map, manifold_figure
+from core.projection import Projector, map_quality
 from core.teaching import (
     learning_points,
     neighbours,
@@ -14,6 +15,7 @@ from core.teaching import (
     toy_manifold,
     unrolled,
 )
+from ui.comparison import show_comparison
 from ui.context import context
 from ui.frame import ensure_app_frame
 from ui.i18n import figure_words, say, t, translated
@@ -45,12 +47,21 @@ if data == "embeddings":
     # LLE works on the real vectors; the 3-D views show their first three principal
     # components, coloured by each picture's top emotion.
     points, shown, position = learning_points(vectors, ctx.emotions(vectors))
+    tops = [ctx.label_set.labels[int(i)] for i in position]  # the comparison's colours
     columns[0].metric(t("points"), n_points)
 else:
     n_points = columns[0].slider(t("points"), 200, 1500, 600, 100, key="learn_n")
     points, position = toy_manifold(data, n_points)
     shown = points
-k = columns[1].slider(t("neighbours_k"), 3, 80, 10, key="learn_k", help=t("learn_k_help"))
+# The sliders follow the data: k below the number of points, the focus one of them.
+k_low, k_high = defaults.LEARN_K_RANGE
+k_max = defaults.max_k(n_points, k_high)
+for key, top in (("learn_k", k_max), ("learn_focus", n_points - 1)):
+    if st.session_state.get(key, 0) > top:
+        st.session_state[key] = top
+k = columns[1].slider(
+    t("neighbours_k"), k_low, k_max, min(10, k_max), key="learn_k", help=t("learn_k_help")
+)
 focus = columns[2].slider(t("focus_point"), 0, n_points - 1, 0, key="learn_focus")
 if k >= n_points:
     st.error(t("k_too_large").format(k=k, n=n_points))
@@ -71,14 +82,21 @@ with step2:
     )
     st.plotly_chart(figure, key="weights")
     error = reconstruction_error(points, focus, rebuilt)
-    st.caption(t("weights_caption").format(total=weights.sum(), error=error))
+    caption = t("weights_caption").format(total=weights.sum(), error=error)
+    if len(weights) > WEIGHT_LABELS:
+        caption += " " + t("weights_labels").format(count=WEIGHT_LABELS)
+    st.caption(caption)
 with step3:
     try:
         with st.spinner(t("fitting_map")):
-            projector = Projector(method="lle", n_neighbors=k).fit(points)
+            # auto_k: where the graph of step 1 falls apart, LLE would fold each group
+            # onto one spot; the map is drawn with the k that spreads it, and says so
+            projector = Projector(method="lle", n_neighbors=k, auto_k=True).fit(points)
     except ValueError as error:
         st.error(say(error))
         st.stop()
+    for notice in projector.notices_:
+        st.info(say(notice))
     coords = projector.embedding_
     st.plotly_chart(flat_map(coords, position), key="embedding")
     cols = st.columns(3)
@@ -89,15 +107,16 @@ with step3:
 
 with st.expander(t("compare_methods")):
     if st.button(t("run_comparison"), key="learn_compare"):
-        method_name = translated("projection", list(METHODS))
         source = ctx.collection.key if data == "embeddings" else ""
-        results = cached_comparison(("learn", data, n_points, source), max(k, 10), points)
-        for name, result in results.items():
-            if result.error:
-                st.warning(f"{method_name(name)}: {say(result.error)}")
-        panels = {  # coloured by the position on the sheet, as sklearn's gallery does
-            f"{method_name(name)} · {r.seconds:.2f} s": (r.coords, position, ["image"] * n_points)
-            for name, r in results.items()
-            if r.coords is not None
-        }
-        st.plotly_chart(method_grid(panels), key="learn_grid")
+        compare_k = min(max(k, 10), k_max)  # Hessian LLE needs k > 5
+        results = cached_comparison(("learn", data, n_points, source), compare_k, points)
+        # a sheet: coloured by the position along it, as scikit-learn's manifold gallery
+        # does; pictures: by their top emotion, as on the Atlas
+        show_comparison(
+            results,
+            compare_k,
+            tops if data == "embeddings" else position,
+            ["image"] * n_points,
+            key="learn_grid",
+            colour_title=t("colour_position"),
+        )

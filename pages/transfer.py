@@ -11,8 +11,7 @@ from ui.frame import ensure_app_frame
 from ui.i18n import figure_words, say, t
 from ui.recolour_panel import pixel_transfer
 from ui.results import text_embeddings, transfer_for
-from ui.sidebar import IMAGE_TYPES
-from ui.widgets import following_choice, sentence_box
+from ui.widgets import chart, following_choice, sentence_box
 
 ensure_app_frame()
 
@@ -43,43 +42,60 @@ k = st.slider(
 # One core call gives the bars, the mood board, the star on the map and the steering path.
 view = transfer_for(ctx, embedded.vectors[0], k)
 placement, image_probs, text_probs = view.placement, view.image_probs, view.text_probs
-board_names = [images.names[i] for i in placement.neighbours]
+order, shares = placement.shares()
+board_rows = [int(placement.neighbours[i]) for i in order]
+board_names = [images.names[i] for i in board_rows]
 st.session_state["transfer_view"] = {  # what the page shows, for tests and exports
     "text": text,
-    "neighbours": board_names,
+    "neighbours": [images.names[i] for i in placement.neighbours],
     "weights": [float(w) for w in placement.weights],
+    "board": board_names,  # as shown: largest share first
+    "shares": [float(v) for v in shares],
     "position": [float(v) for v in placement.position],
 }
+
+# The story in one row: the sentence's emotion, the board's, and the re-coloured picture's.
+text_top = labels[int(text_probs.argmax())]
+board_top = labels[int(placement.emotion.argmax())]
+story = st.columns(3)
+story[0].metric(t("story_sentence"), f"{ctx.label_name(text_top)} {text_probs.max():.0%}")
+story[1].metric(t("story_board"), f"{ctx.label_name(board_top)} {placement.emotion.max():.0%}")
+if board_top != text_top:
+    st.info(
+        t("story_disagree").format(text=ctx.label_name(text_top), board=ctx.label_name(board_top))
+    )
 
 col_profile, col_board = st.columns([1, 2])
 with col_profile:
     st.markdown(f"#### {t('text_profile')}")
-    st.plotly_chart(emotion_bars(text_probs, labels, label_names=ctx.label_names), key="text_bars")
+    chart(emotion_bars(text_probs, labels, label_names=ctx.label_names), key="text_bars")
 with col_board:
     st.markdown(f"#### {t('mood_board')}")
     tile = (defaults.BOARD_TILE, defaults.BOARD_TILE)
     board = [ctx.collection.pictures[name].resize(tile) for name in board_names]
-    st.plotly_chart(mood_board(board, placement.weights, board_names), key="board")
-    st.caption(
-        t("placement_caption").format(
-            top=ctx.label_name(labels[int(placement.emotion.argmax())]),
-            residual=placement.residual,
-            uncentred=placement.residual_uncentred,
-        )
+    chart(
+        mood_board(board, shares, ctx.picture_names(board_names), away=t("board_away")),
+        key="board",
     )
+    st.caption(t("board_caption").format(fit=placement.fit))
 
 st.markdown(f"#### {t('steering')}")
 picture_names = [n for n, kind in zip(images.names, images.kinds, strict=True) if kind == "image"]
+shown = dict(zip(picture_names, ctx.picture_names(picture_names), strict=True))
 col_pick, col_target = st.columns(2)
 with col_pick:
-    chosen = st.selectbox(t("picture"), picture_names, key="transfer_picture")
-    upload = st.file_uploader(t("or_upload_one"), type=IMAGE_TYPES, key="transfer_upload")
+    chosen = st.selectbox(
+        t("picture"), picture_names, format_func=shown.get, key="transfer_picture"
+    )
 with col_target:
     # The target follows the sentence: its own top emotion, until the user picks another.
-    best = labels[int(text_probs.argmax())]
-    following_choice("transfer_target", labels, (text, ctx.label_key), best)
+    following_choice("transfer_target", labels, (text, ctx.label_key), text_top)
     target = st.selectbox(
         t("target_emotion"), labels, format_func=ctx.label_name, key="transfer_target"
+    )
+if target != text_top:
+    st.caption(
+        t("story_other_target").format(target=ctx.label_name(target), text=ctx.label_name(text_top))
     )
 row = images.names.index(chosen)
 steps = view.steering(
@@ -89,9 +105,9 @@ alpha = st.slider("α", 0.0, 1.0, 0.5, 0.1, key="alpha")
 current = min(steps, key=lambda s: abs(s.alpha - alpha))
 path_figure = atlas_figure(  # the images' own map, with the sentence at its placed position
     view.coords_with_text,
-    [*images.names, text],
+    [*ctx.picture_names(images.names), text],
     [*images.kinds, "text"],
-    [*top_labels(image_probs, ctx.label_set), labels[int(text_probs.argmax())]],
+    [*top_labels(image_probs, ctx.label_set), text_top],
     label_names=ctx.label_names,
     highlight=placement.neighbours,
     title=t("steering_map"),
@@ -108,9 +124,18 @@ col_map.plotly_chart(path_figure, key="steer_map")
 with col_now:
     st.image(
         ctx.collection.pictures[images.names[current.nearest]],
-        caption=f"α = {current.alpha:.1f} · {images.names[current.nearest]}",
+        caption=f"α = {current.alpha:.1f} · {ctx.picture_name(images.names[current.nearest])}",
         width=160,
     )
     st.metric(t("target_probability"), f"{current.target_probability:.0%}")
+st.caption(t("steering_caption").format(target=ctx.label_name(target)))
 
-pixel_transfer(ctx, view, chosen, upload, target)
+outcome = pixel_transfer(ctx, view, chosen, target)
+if outcome is None:
+    story[2].metric(t("story_result"), "—", help=t("story_not_run"))
+else:
+    story[2].metric(
+        t("story_result"),
+        f"{ctx.label_name(target)} {outcome.probability_after:.0%}",
+        f"{outcome.emo_s:+.0%}",
+    )

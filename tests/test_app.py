@@ -69,17 +69,27 @@ def test_atlas_without_pictures_says_what_to_do():
 def test_atlas_in_chinese_with_mikels_labels():
     at = open_page("pages/atlas.py", "zh", language="zh", label_choice="mikels8")
     assert not at.exception
-    assert at.title[0].value == "情绪地图"
+    assert at.title[0].value == "图文地图"  # the page; 情绪地图 is the app
     assert at.metric[0].label == "可信度"
 
 
-def test_transfer_page_runs_a_transfer():
+def test_transfer_page_tells_one_story_in_chinese():
     at = open_page("pages/transfer.py", "zh")
+    at.text_input(key="transfer_text").set_value("航空公司弄丢了我的行李").run()
     assert not at.exception
+    story = {m.label: m.value for m in at.metric}
+    assert story["这句话读出"].startswith("愤怒") and story["情绪板带来"].startswith("愤怒")
+    assert story["重新调色后的图片"] == "—"  # not run yet, and the help says where to run it
+    shown = at.session_state["transfer_view"]
+    assert sum(shown["shares"]) == pytest.approx(100) and shown["shares"] == sorted(
+        shown["shares"], reverse=True
+    )
+    assert any("份额" in c.value and "余弦" in c.value for c in at.caption)
     at.button(key="run_transfer").click().run()
     assert not at.exception
-    labels = [m.label for m in at.metric]
-    assert "Emo-S" in labels and "CLIP-I" in labels
+    story = {m.label: m.value for m in at.metric}
+    assert "Emo-S" in story and "CLIP-I" in story
+    assert story["重新调色后的图片"].startswith("愤怒") and story["重新调色后的图片"].endswith("%")
 
 
 def test_transfer_refuses_an_empty_sentence():
@@ -96,6 +106,19 @@ def test_classify_trains_a_probe_on_the_gallery_labels():
     assert not at.exception
     accuracy = next(m for m in at.metric if m.label == "Probe accuracy")
     assert accuracy.value.endswith("%") and int(accuracy.value[:-1]) > 14  # above chance
+    # the gallery was drawn from the pocket model's own training sources: said beside it
+    assert any("the pocket model was trained on" in box.value for box in at.info)
+
+
+def test_classify_in_chinese_names_every_gallery_label_in_chinese():
+    at = open_page("pages/classify.py", "zh")
+    at.button(key="train_probe").click().run()
+    assert not at.exception
+    assert any("训练数据来自同样的来源" in box.value for box in at.info)
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)  # the confusion matrix
+    shown = json.dumps([spec["data"][0]["x"], spec["layout"]["xaxis"]], ensure_ascii=False)
+    assert "厌恶" in shown and "预测" in shown
+    assert "disgust" not in shown and "neutral" not in shown
 
 
 def test_learn_page_steps_and_large_k_short_circuits():
@@ -171,13 +194,17 @@ def test_choosing_a_model_that_is_not_here_explains_and_offers_the_download(tmp_
     assert any("hub cannot be reached" in e.value for e in at.error)
 
 
-def test_presentation_mode_can_be_left_again():
-    at = open_page("pages/atlas.py", presentation=True)
+def test_presentation_mode_survives_a_page_change_and_can_be_left_again():
+    at = open_page("pages/atlas.py", presentation_toggle=True)
     assert not at.exception
     assert at.button(key="leave_presentation")
+    at.switch_page("pages/transfer.py").run()
+    assert not at.exception
+    assert at.session_state["presentation"] and at.toggle(key="presentation_toggle").value
     at.button(key="leave_presentation").click().run()
     assert not at.exception
-    assert at.toggle(key="presentation").value is False
+    assert at.toggle(key="presentation_toggle").value is False
+    assert not at.session_state["presentation"]
 
 
 @pytest.mark.parametrize(
@@ -263,19 +290,50 @@ def test_atlas_settings_survive_other_pages_and_export_uses_them():
 
 
 def test_core_notices_are_said_in_chinese_on_a_chinese_page():
+    """Hessian LLE folded the gallery onto a few dots with only a solver's error to show;
+    now the page says why (the neighbour graph falls apart) and which k it drew with, in
+    plain Chinese."""
     import re
 
     at = open_page("pages/atlas.py", lang="zh")
     at.selectbox(key="method").set_value("lle-hessian").run()
-    assert not at.exception
-    notices = [box.value for box in [*at.info, *at.warning, *at.error]]
-    assert notices, "Hessian LLE on the gallery reports what it did"
+    assert not at.exception and not at.error
+    notices = [box.value for box in [*at.info, *at.warning]]
+    raised = [n for n in notices if "k = 12 时" in n and "近邻图分成了" in n]
+    assert raised, notices
+    used = int(re.search(r"改用 k = (\d+) 绘制", raised[0]).group(1))
+    assert used > 12
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert f"k = {used}" in spec["layout"]["title"]["text"]  # the map names the k it used
     for notice in notices:
         assert re.search(r"[\u4e00-\u9fff]", notice), notice
         words = set(re.findall(r"[A-Za-z]{4,}", notice))
-        assert words <= {"eigen", "solver", "dense", "arpack", "Hessian", "LTSA", "ValueError"}, (
-            notice
-        )
+        assert words <= {"Hessian", "LTSA"}, notice  # no eigen_solver, dense, ValueError
+
+
+def test_learn_says_in_chinese_why_lle_would_fold_the_gallery():
+    at = open_page("pages/learn.py", "zh", language="zh")
+    at.radio(key="learn_data").set_value("embeddings").run()
+    assert not at.exception and not at.error
+    said = " ".join(box.value for box in at.info)
+    assert "k = 10 时" in said and "近邻图分成了" in said and "改用 k = " in said, said
+
+
+def test_learn_k_slider_follows_a_small_collection(corpus, tmp_path, monkeypatch):
+    import shutil
+
+    names = ("red.png", "photo.jpg", "sky.webp", "cmyk.jpg", "greyscale.bmp", "layers.tiff")
+    for name in names:
+        shutil.copy(corpus[name], tmp_path / name)
+    monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(tmp_path))
+    at = open_page("pages/learn.py", source="folder")
+    at.slider(key="learn_k").set_value(40).run()  # chosen on the S-curve (600 points)
+    at.radio(key="learn_data").set_value("embeddings").run()
+    assert not at.exception and not at.error
+    assert at.metric[0].value == "6"
+    assert at.slider(key="learn_k").max == 4 and at.slider(key="learn_k").value <= 4
+    assert at.slider(key="learn_focus").max == 5
+    assert at.get("plotly_chart")
 
 
 def test_uploads_lost_to_a_restart_are_announced():

@@ -64,6 +64,19 @@ def test_standalone_html_works_offline_and_has_a_title(items):
     assert "我爱你" in page or "\\u6211\\u7231\\u4f60" in page
 
 
+def test_standalone_html_speaks_the_reader_language_and_lists_the_sentences_whole(items):
+    coords = np.random.default_rng(0).normal(size=(3, 2))
+    figure = atlas_figure(coords, items.names, items.kinds, ["joy", "fear", "joy"])
+    long = "今天" * 20 + "<b>"  # the map shortens it; the list keeps it whole, as text
+    title = "情绪地图 · LLE（标准）"
+    page = atlas_html(figure, title, language="zh", sentences=[long], sentences_title="句子")
+    page = page.decode("utf-8")
+    assert '<html lang="zh">' in page[:100]
+    assert "<title>情绪地图 · LLE（标准）</title>" in page
+    assert "<h2>句子</h2><ol><li>" + "今天" * 20 + "&lt;b&gt;</li></ol>" in page
+    assert page.rstrip().endswith("</html>")
+
+
 def test_write_file_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
     path = write_file(tmp_path / "out.npz", b"first")
     import os

@@ -170,3 +170,25 @@ def _plain_refusals(path: Path) -> list[str]:
 def test_no_refusal_is_raised_with_plain_text():
     found = [line for path in sorted(CORE.rglob("*.py")) for line in _plain_refusals(path)]
     assert found == [], "raise these with a Message:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_dashboard_names_no_server_folder_in_either_language(monkeypatch, language):
+    import ui.i18n
+
+    monkeypatch.setattr(ui.i18n, "current_language", lambda: language)
+    folder = "assets/models/secret_place"
+    for detail in (
+        Message("model.loads_from", folder=folder),
+        Message("model.pocket_missing", folder=folder),
+        Message("model.folder_incomplete", folder=folder, config="open_clip_config.json"),
+        Message("model.checkpoint_missing", file=folder + "/w.safetensors"),
+    ):
+        said = ui.i18n.say(Message("model.unavailable", name="mine", detail=detail))
+        assert "secret_place" not in said and said.startswith("mine"), said
+        assert ("服务器" in said) == (language == "zh"), said
+    # everything else is said as core says it
+    plain = Message("image.too_large", mb=70.0, limit=64.0)
+    assert ui.i18n.say(plain) == (
+        plain if language == "en" else ZH[plain.code].format(mb=70.0, limit=64.0)
+    )

@@ -66,11 +66,14 @@ def test_palette_is_stable_for_custom_labels():
 def test_bars_mood_board_path_and_confusion():
     bars = emotion_bars(np.array([0.7, 0.3]), ["joy", "fear"])
     assert list(bars.data[0].marker.color) == [emotion_colour("joy"), emotion_colour("fear")]
-    board = mood_board([np.zeros((8, 8, 3), np.uint8)] * 3, [0.5, 0.3, 0.2], ["a", "b", "c"])
-    assert len(board.data) == 3 and board.layout.annotations[0].text == "+0.50"
+    board = mood_board([np.zeros((8, 8, 3), np.uint8)] * 3, [70, 40, -10], ["a", "b", "c"])
+    assert len(board.data) == 3
+    assert [a.text for a in board.layout.annotations] == ["70 %", "40 %", "-10 % away"]
+    assert board.data[2].z.min() > 150 and board.data[0].z.max() == 0  # the negative is dimmed
     coords, names, kinds, tops, _ = _items()
     fig = add_path(atlas_figure(coords, names, kinds, tops), coords[:3], ["α=0", "α=0.5", "α=1"])
-    assert list(fig.data[-1].text) == ["α=0", "α=0.5", "α=1"]
+    assert list(fig.data[-1].text) == ["α=0", "", "α=1"]  # the ends only: no blob
+    assert list(fig.data[-1].customdata) == ["α=0", "α=0.5", "α=1"]  # each step in the hover
     confusion = confusion_figure(np.array([[3, 1], [0, 4]]), ["joy", "fear"])
     assert confusion.data[0].z.tolist() == [[3, 1], [0, 4]]
 
@@ -93,3 +96,71 @@ def test_labels_of_close_stars_go_to_different_sides():
         "top right",
         "bottom right",
     )
+
+
+def test_method_grid_colours_a_sheet_on_one_scale_with_a_colour_bar():
+    from core.plots import method_grid
+
+    rng = np.random.default_rng(0)
+    position = np.linspace(0, 4, 50)
+    panels = {name: (rng.normal(size=(50, 2)), position, ["image"] * 50) for name in "abc"}
+    fig = method_grid(panels, colour_title="position along the sheet")
+    for trace in fig.data:  # coloured by the position, not one grey
+        np.testing.assert_allclose(trace.marker.color, position)
+        assert trace.marker.colorscale and (trace.marker.cmin, trace.marker.cmax) == (0, 4)
+    assert [trace.marker.showscale for trace in fig.data] == [True, False, False]
+    assert fig.data[0].marker.colorbar.title.text == "position along the sheet"
+    tops = method_grid({"a": (rng.normal(size=(2, 2)), ["joy", "fear"], ["image"] * 2)})
+    assert list(tops.data[0].marker.color) == [emotion_colour("joy"), emotion_colour("fear")]
+
+
+def test_step_two_writes_only_the_largest_weights_apart_from_each_other():
+    from sklearn.datasets import make_s_curve
+
+    from core.plots import WEIGHT_FONT, _camera_axes, manifold_figure, weight_labels
+    from core.teaching import reconstruction
+
+    points, position = make_s_curve(600, random_state=0)
+    rows, weights, _ = reconstruction(points, 0, 30)
+    fig = manifold_figure(points, position, focus=0, focus_neighbours=rows, weights=weights)
+    written = [t for trace in fig.data if trace.mode == "text" for t in trace.text]
+    largest = sorted(weights, key=abs, reverse=True)[:4]
+    assert written == [f"{w:+.2f}" for w in largest]
+    assert all(trace.textfont.size >= 12 for trace in fig.data if trace.mode == "text")
+    assert WEIGHT_FONT >= 12
+    neighbours = next(trace for trace in fig.data if trace.name == "neighbours")
+    np.testing.assert_allclose(neighbours.customdata, weights)  # every weight on hover
+
+    _, _, spots = weight_labels(points, 0, rows, weights)
+    right, up, scale = _camera_axes(points)
+    screen = lambda p: np.column_stack([(p / scale) @ right, (p / scale) @ up])  # noqa: E731
+    labels, near, focus = screen(spots), screen(points[rows]), screen(points[[0]])[0]
+    gaps = np.linalg.norm(labels[:, None] - labels[None], axis=-1)[np.triu_indices(4, 1)]
+    assert gaps.min() > 0.1  # labels far apart (a label is ~0.05 of the scene wide)
+    reach = np.linalg.norm(near - focus, axis=1).max()
+    assert (np.linalg.norm(labels - focus, axis=1) > reach).all()  # outside the neighbours
+
+
+def test_presentation_scaling_grows_every_text_and_leaves_the_original():
+    from core.plots import scaled_text
+
+    coords, names, kinds, tops, _ = _items()
+    original = add_path(atlas_figure(coords, names, kinds, tops, title="map"), coords[:3], "abc")
+    before = (original.layout.font.size, original.data[-1].textfont.size)
+    bigger = scaled_text(original, 1.5)
+    assert bigger.layout.font.size == before[0] * 1.5
+    assert bigger.data[-1].textfont.size == before[1] * 1.5
+    assert bigger.layout.title.font.size >= 18 and bigger.layout.legend.font.size >= 18
+    assert (original.layout.font.size, original.data[-1].textfont.size) == before  # a copy
+    board = scaled_text(mood_board([np.zeros((4, 4, 3), np.uint8)] * 2, [60, 40], ["a", "b"]), 2)
+    assert all(a.font.size == 28 for a in board.layout.annotations)
+
+
+def test_sentence_labels_on_the_atlas_go_apart():
+    coords = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.5], [0.52, 0.5], [0.99, 0.0]])
+    names = ["a.png", "b.png", "航空公司弄丢了我的行李", "我爱你", "a long English sentence here"]
+    kinds = ["image", "image", "text", "text", "text"]
+    fig = atlas_figure(coords, names, kinds, ["joy", "fear", "anger", "love", "joy"])
+    sides = list(fig.data[-1].textposition)
+    assert sides[0] != sides[1]  # two close sentences get different sides
+    assert "right" not in sides[2]  # the one at the right edge is not written off the plot

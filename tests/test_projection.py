@@ -174,3 +174,140 @@ def test_quality_of_a_large_map_is_measured_on_a_sample():
     quality = map_quality(vectors, vectors[:, :2])
     assert quality["sampled"] == 3000 and 0.5 < quality["trustworthiness"] <= 1
     assert map_quality(vectors[:300], vectors[:300, :2])["sampled"] == 300
+
+
+# --- LLE on a neighbour graph that falls apart ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_blobs():
+    """Two well-separated blobs of 60: their k-NN graph is two groups until k = 60."""
+    vectors, _ = make_blobs(
+        n_samples=120, n_features=8, centers=[[0] * 8, [40] * 8], random_state=0
+    )
+    return vectors
+
+
+def test_neighbour_groups_match_scipy_on_sklearns_graph(two_blobs):
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.neighbors import kneighbors_graph
+
+    from core.projection import neighbour_groups
+
+    def groups(k):
+        graph = kneighbors_graph(two_blobs, k)
+        return connected_components(graph + graph.T, directed=False)[0]
+
+    assert groups(59) == 2 and groups(60) == 1
+    assert neighbour_groups(two_blobs, 10, limit=100) == (groups(10), 60)
+    assert neighbour_groups(two_blobs, 10, limit=59) == (2, None)  # the limit keeps them apart
+    assert neighbour_groups(two_blobs, 70, limit=100) == (1, 70)
+
+
+@pytest.mark.parametrize("method", list(LLE_METHODS))
+def test_a_split_neighbour_graph_is_said_and_auto_k_spreads_the_map(two_blobs, method):
+    from core.projection import distinct_share, distinct_spots
+
+    kept = Projector(method=method, n_neighbors=10).fit(two_blobs)
+    assert kept.n_neighbors_ == 10 and kept.neighbour_groups_ == 2
+    split = [n for n in kept.notices_ if n.code == "projection.graph_split"]
+    assert split and split[0].values == {"k": 10, "n_samples": 120, "groups": 2, "connects": 60}
+    assert "splits into 2 separate groups" in split[0] and "k ≥ 60 connects them" in split[0]
+
+    raised = Projector(method=method, n_neighbors=10, auto_k=True).fit(two_blobs)
+    assert raised.n_neighbors_ >= 60
+    assert distinct_spots(raised.embedding_) > 2 and distinct_share(raised.embedding_) >= 0.5
+    (notice,) = [n for n in raised.notices_ if n.code == "projection.k_raised"]
+    assert notice.values["used"] == raised.n_neighbors_
+    assert notice.values["reason"].code == "projection.graph_split"
+    assert f"drawn with k = {raised.n_neighbors_}" in notice
+    # the raised k is the map's: transform places new points with it
+    assert raised._fitted.estimator.n_neighbors == raised.n_neighbors_
+    assert raised.transform(two_blobs[:3] + 1e-3).shape == (3, 2)
+
+
+def test_a_connected_graph_keeps_its_k_and_says_nothing(s_curve):
+    points, _ = s_curve
+    projector = Projector(method="lle", n_neighbors=12, auto_k=True).fit(points)
+    assert projector.n_neighbors_ == 12 and projector.neighbour_groups_ == 1
+    assert projector.notices_ == []
+
+
+def test_distinct_share_tells_a_folded_map_from_a_large_healthy_one():
+    from core.projection import distinct_share, distinct_spots
+
+    rng = np.random.default_rng(0)
+    folded = np.repeat(rng.normal(size=(3, 2)), 80, axis=0) + 1e-9 * rng.normal(size=(240, 2))
+    assert distinct_spots(folded) == 3 and distinct_share(folded) < 0.05
+    healthy = rng.uniform(size=(20_000, 2))  # more points than the 100 x 100 grid has cells
+    assert distinct_share(healthy) > 0.9
+    assert distinct_share(np.zeros((5, 2))) == 0.2  # all on one spot
+
+
+def test_k_ladder_steps_up_to_the_limit():
+    from core.projection import k_ladder
+
+    assert k_ladder(20, 100) == [20, 25, 32, 40, 50, 63, 79, 99]
+    assert k_ladder(12, 14) == [12, 14] and k_ladder(50, 50) == [50]
+    assert k_ladder(3, 100)[:3] == [3, 5, 7]
+
+
+def test_the_dense_fallback_is_said_in_plain_words():
+    from core.messages import Message
+    from ui.messages_zh import ZH
+
+    text = Message("projection.dense_fallback", error="ValueError")
+    for said in (text, ZH["projection.dense_fallback"]):
+        assert not {"eigen", "solver", "dense", "ValueError", "ARPACK"} & set(said.split())
+        assert "eigen_solver" not in said and "ValueError" not in said
+
+
+@pytest.fixture(scope="module")
+def pocket_gallery_vectors():
+    """The bundled gallery's pocket-model vectors, centred as the Atlas maps them."""
+    from core.defaults import GALLERY_IMAGES
+    from core.embedding import embed_paths
+    from core.models import load_encoder
+    from core.projection import center
+
+    return center(embed_paths([GALLERY_IMAGES], load_encoder("pocket")).vectors)
+
+
+@pytest.mark.parametrize("method", list(LLE_METHODS))
+def test_the_gallery_is_no_longer_folded_onto_a_few_dots(pocket_gallery_vectors, method):
+    """The issue: at the Atlas's k = 12 every LLE variant put the 232 pictures on a few
+    dots (the graph is several groups: emoji designs, photographs, ...)."""
+    from core.defaults import K
+    from core.projection import distinct_share
+
+    kept = Projector(method=method, n_neighbors=K).fit(pocket_gallery_vectors)
+    assert distinct_share(kept.embedding_) < 0.2 and kept.neighbour_groups_ > 1
+    assert any(n.code == "projection.graph_split" for n in kept.notices_)
+    raised = Projector(method=method, n_neighbors=K, auto_k=True).fit(pocket_gallery_vectors)
+    assert raised.n_neighbors_ > K and distinct_share(raised.embedding_) >= 0.5
+    assert [n.code for n in raised.notices_][-1] == "projection.k_raised"
+
+
+def test_a_comparison_reports_each_maps_k_and_notices(two_blobs):
+    from core.projection import compare_methods
+
+    results = compare_methods(two_blobs, 10, auto_k=True)
+    assert results["lle"].n_neighbors >= 60 and results["pca"].n_neighbors == 10
+    assert [n.code for n in results["lle-hessian"].notices][-1] == "projection.k_raised"
+
+
+def test_a_connected_graph_that_still_folds_the_gallery_is_said(pocket_gallery_vectors):
+    """At k = 20 the gallery's graph is one group, held by a few links only: LLE still
+    puts most pictures on a few dots. The note says so; auto_k goes on up."""
+    from core.projection import distinct_share
+
+    kept = Projector(method="lle", n_neighbors=20).fit(pocket_gallery_vectors)
+    assert kept.neighbour_groups_ == 1 and distinct_share(kept.embedding_) < 0.5
+    (notice,) = kept.notices_
+    assert notice.code == "projection.collapsed" and notice.values["k"] == 20
+    assert notice.values["spots"] < 0.5 * len(pocket_gallery_vectors)
+    raised = Projector(method="lle", n_neighbors=20, auto_k=True).fit(pocket_gallery_vectors)
+    assert raised.n_neighbors_ > 20 and distinct_share(raised.embedding_) >= 0.5
+    (notice,) = raised.notices_
+    assert notice.code == "projection.k_raised"
+    assert notice.values["reason"].code == "projection.collapsed"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
 from core import defaults, folders
 from core.cache import EmbeddingCache
-from core.datasets import expand_uploads
+from core.datasets import expand_uploads, gallery_metadata
 from core.embedding import EmbeddingSet, embed_images
 from core.encoders import ClipEncoder
 from core.folders import FolderRefused, list_files, resolve_folder
@@ -57,6 +57,7 @@ class Collection:
     embeddings: EmbeddingSet
     thumbnails: dict[str, bytes]  # name -> PNG bytes
     pictures: dict[str, object]  # name -> PIL image (gallery and uploads are small)
+    captions: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (en, zh)
 
 
 def progress_bar(label: str):
@@ -100,7 +101,15 @@ def _collect(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label: str)
 def gallery_collection(model_name: str) -> Collection:
     """The bundled gallery embedded by ``model_name`` (cached on disk: fast after the first)."""
     sources = [(p.name, p.read_bytes()) for p in iter_files([defaults.GALLERY_IMAGES])]
-    return _collect(get_encoder(model_name), sources, t("embedding_gallery"))
+    collection = _collect(get_encoder(model_name), sources, t("embedding_gallery"))
+    # Pictures are shown by their captions ("sun / 太阳"), not by file names.
+    metadata = gallery_metadata()
+    collection.captions = {
+        name: (metadata[name].caption_en, metadata[name].caption_zh)
+        for name in collection.embeddings.names
+        if name in metadata
+    }
+    return collection
 
 
 def _session_collection(model_name: str, slot: str, signature: str, read, label: str):
@@ -199,10 +208,12 @@ def merge(collections: list[Collection | None]) -> Collection:
         return kept
     embeddings = present[0].embeddings
     thumbnails, pictures = dict(present[0].thumbnails), dict(present[0].pictures)
+    captions = dict(present[0].captions)
     for other in present[1:]:
         embeddings = embeddings + other.embeddings
         thumbnails.update(other.thumbnails)
         pictures.update(other.pictures)
-    merged = Collection(key, embeddings, thumbnails, pictures)
+        captions.update(other.captions)
+    merged = Collection(key, embeddings, thumbnails, pictures, captions)
     st.session_state["merged_collection"] = merged
     return merged

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import streamlit as st
@@ -42,6 +43,29 @@ class Context:
     def label_name(self, label: str) -> str:
         english, chinese = self.label_set.names.get(label, (label, label))
         return chinese if self.language == "zh" else english
+
+    def picture_name(self, name: str) -> str:
+        """A picture's caption in the reader's language (the gallery's metadata), else its
+        file name without folders."""
+        caption = self.collection.captions.get(name)
+        if caption is None:
+            return name.replace("\\", "/").rsplit("/", 1)[-1]
+        return caption[1] if self.language == "zh" else caption[0]
+
+    @cached_property
+    def _shown_names(self) -> dict[str, str]:
+        # Numbered over the whole collection, so a picture has one name on every figure.
+        shown, seen = {}, {}
+        for name in self.collection.embeddings.names:
+            caption = self.picture_name(name)
+            seen[caption] = seen.get(caption, 0) + 1
+            shown[name] = caption if seen[caption] == 1 else f"{caption} {seen[caption]}"
+        return shown
+
+    def picture_names(self, names) -> list[str]:
+        """:meth:`picture_name` of each of ``names``, repeated captions told apart by a
+        number ("明媚的早晨 2"); names that are not pictures (sentences) are kept."""
+        return [self._shown_names.get(name, name) for name in names]
 
     @property
     def label_names(self) -> dict[str, str]:

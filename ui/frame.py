@@ -24,11 +24,13 @@ from ui.i18n import current_language, language_switch, t
 from ui.uploads import guard as upload_guard
 from ui.uploads import served
 
+# Presentation mode: large type for projectors. The sidebar keeps the page links only (its
+# settings and Streamlit's chrome go); one button brings everything back.
 PRESENTATION_CSS = (
     "<style>html, body, [class*='css'] {font-size: 21px !important;}"
     "h1 {font-size: 3rem !important;}"
-    "header, footer, [data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl']"
-    " {display: none !important;}</style>"
+    "header, footer, [data-testid='stSidebarUserContent'] {display: none !important;}"
+    "[data-testid='stSidebarNav'] a span {font-size: 1.2rem !important;}</style>"
 )
 
 # (file, title key, icon, url path); the first is the default page.
@@ -42,8 +44,12 @@ PAGES = (
     ("pages/classroom.py", "classroom", "🏫", "classroom"),
     ("pages/join.py", "join", "📱", "join"),
 )
-# Streamlit's uploader writes "Upload" and "100MB per file" in English whatever the page's
-# language; in Chinese both are replaced by CSS (the widget's own label and help stay).
+# Streamlit's own words are English whatever the page's language: the uploader's "Upload",
+# "100MB per file" and, while a file is dragged over it, "Drag and drop files here"; a
+# text box's "Press Enter to apply" ("... to submit form" in a form, Ctrl+Enter or ⌘+Enter
+# in a text area). In Chinese they are replaced by CSS (the widgets' own labels and help
+# stay, and so does a text box's character count). Every page's frame adds it, so it
+# covers every uploader and text box of the app.
 UPLOADER_ZH_CSS = (
     "<style>[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
     " {font-size: 0 !important;}"
@@ -51,7 +57,23 @@ UPLOADER_ZH_CSS = (
     " {content: '上传'; font-size: 0.875rem;}"
     " [data-testid='stFileUploaderDropzoneInstructions'] span {font-size: 0 !important;}"
     " [data-testid='stFileUploaderDropzoneInstructions'] span::after"
-    " {content: '每个文件最多 {mb} MB'; font-size: 0.75rem;}</style>"
+    " {content: '每个文件最多 {mb} MB'; font-size: 0.75rem;}"
+    " [data-testid='stFileUploaderDropzone'] > div:not([data-testid]):has(> span:only-child)"
+    " > span {font-size: 0 !important;}"
+    " [data-testid='stFileUploaderDropzone'] > div:not([data-testid]):has(> span:only-child)"
+    " > span::after {content: '把文件拖放到这里'; font-size: 0.875rem;}"
+    " [data-testid='InputInstructions'] > span:first-child {font-size: 0 !important;}"
+    " [data-testid='InputInstructions'] > span:first-child::after"
+    " {content: '按 Enter 确认'; font-size: 0.75rem;}"
+    " [data-testid='stTextArea'] [data-testid='InputInstructions'] > span:first-child::after"
+    " {content: '按 Ctrl/⌘+Enter 确认';}"
+    " [data-testid='stForm'] [data-testid='InputInstructions'] > span:first-child::after"
+    " {content: '按 Enter 提交';}"
+    " [data-testid='stForm'] [data-testid='stTextArea'] [data-testid='InputInstructions']"
+    " > span:first-child::after {content: '按 Ctrl/⌘+Enter 提交';}"
+    # the header's running indicator: its "Stop" button
+    " [data-testid='stStatusWidget'] button {font-size: 0 !important;}"
+    " [data-testid='stStatusWidget'] button::after {content: '停止'; font-size: 0.875rem;}</style>"
 )
 
 # Pages made for a phone: no sidebar, no navigation, only a language switch.
@@ -89,14 +111,16 @@ def _uploader_words() -> None:
 
 def render_phone_frame() -> None:
     """The frame of a phone page: the language switch and nothing else."""
-    st.set_page_config(page_title="Emotion Atlas · 加入课堂", page_icon="📱", layout="centered")
+    st.set_page_config(
+        page_title=f"{t('app_title')} · {t('join')}", page_icon="📱", layout="centered"
+    )
     st.markdown(PHONE_CSS, unsafe_allow_html=True)
     _uploader_words()
     language_switch("collapsed")
 
 
 def render_frame() -> None:
-    st.set_page_config(page_title="Emotion Atlas · 情绪地图", page_icon="🧭", layout="wide")
+    st.set_page_config(page_title=t("app_title"), page_icon="🧭", layout="wide")
     # Imported here, not at the top: app.py sends the navigation (st.navigation) before
     # the sidebar's imports (torch, open_clip: seconds on a fresh server) are paid, so the
     # first visitor never sees the raw file names of pages/.
@@ -106,14 +130,13 @@ def render_frame() -> None:
     render_sidebar()
     _uploader_words()
     if st.session_state.get("presentation"):
-        # Large type for projectors; the sidebar and Streamlit's chrome go, one button
-        # brings them back.
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
         st.button(t("leave_presentation"), key="leave_presentation", on_click=_leave)
 
 
 def _leave() -> None:
     st.session_state["presentation"] = False
+    st.session_state["presentation_toggle"] = False
 
 
 def run_app() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.messages import Message
+from core.messages import EN, Message
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 
@@ -68,7 +68,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     ),
     # pages
     "home": ("Home", "首页"),
-    "atlas": ("Atlas", "情绪地图"),
+    "atlas": ("Atlas", "图文地图"),  # 情绪地图 is the app
     "transfer": ("Transfer", "情绪迁移"),
     "classify": ("Classify", "情绪分类"),
     "learn": ("Learn LLE", "学习 LLE"),
@@ -88,10 +88,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "step_space": ("2 · One shared space", "2 · 共享向量空间"),
     "step_match": ("3 · Match emotion vectors", "3 · 匹配情绪向量"),
     "step_output": ("4 · Emotion + image features", "4 · 输出情绪与图像特征"),
-    "try_example": ("Try it: “I love you / 我爱你”", "试一试：“我爱你 / I love you”"),
+    "step_space_detail": ("text ⟷ image · cos", "文本 ⟷ 图像 · 余弦相似度"),
+    "try_example": ("Try it: “I love you / 我爱你”", "试一试：“我爱你”"),
     "models_heading": ("Models on this machine", "本机的模型"),
     # atlas
-    "atlas_title": ("Emotion atlas", "情绪地图"),
+    "atlas_title": ("Emotion atlas", "图文地图"),
     "texts": ("Sentences (one per line)", "句子（每行一句）"),
     "texts_help": ("English, Chinese or both.", "中文、英文或混合。"),
     "too_many_texts": ("Only the first {limit} sentences are used.", "只使用前 {limit} 句。"),
@@ -149,14 +150,48 @@ _PAIRS: dict[str, tuple[str, str]] = {
     ),
     "text_profile": ("The sentence's emotions", "这句话的情绪"),
     "mood_board": ("Mood board: the pictures this sentence is made of", "情绪板：组成这句话的图片"),
-    "placement_caption": (
-        "Borrowed emotion: {top}. Residual {residual:.2f} after centring "
-        "({uncentred:.2f} without): the smaller, the better the pictures explain the sentence.",
-        "借来的情绪：{top}。居中后残差 {residual:.2f}（不居中 {uncentred:.2f}）：越小，图片越能解释这句话。",
+    "board_caption": (
+        "Each number is that picture's share of the mix that rebuilds the sentence (the "
+        "shares add up to 100 %). A greyed picture with a negative share is one the mix "
+        "leans away from, to correct the others. The mix matches the sentence's direction "
+        "with cosine {fit:.2f} (1 = exactly), after sentences and pictures are each centred "
+        "on their own mean.",
+        "每个数字是这张图片在“重建这句话的组合”里所占的份额（合计 100 %）。"
+        "变灰且份额为负的图片，是组合为了修正其他图片而“推开”的那一张。"
+        "句子和图片各自减去均值后，这个组合与句子方向的余弦相似度为 {fit:.2f}（1 表示完全一致）。",
+    ),
+    "board_away": ("away", "推开"),
+    "story_sentence": ("The sentence reads as", "这句话读出"),
+    "story_board": ("Its mood board carries", "情绪板带来"),
+    "story_result": ("The re-coloured picture", "重新调色后的图片"),
+    "story_not_run": (
+        "Run the re-colour at the bottom of the page to see it here.",
+        "在页面底部运行重新调色后，结果会显示在这里。",
+    ),
+    "story_disagree": (
+        "The sentence reads as {text}, but the pictures nearest to it mostly show {board}. "
+        "The mood board is the pictures closest to the whole sentence in the model's space "
+        "(what it is about, its words), not only to its emotion; with few pictures of {text} "
+        "near it, the board borrows another emotion.",
+        "这句话读出的是{text}，但离它最近的图片大多表现{board}。情绪板选的是在模型空间里离整句话"
+        "（它说的内容、用词）最近的图片，而不只看情绪；附近{text}的图片不多时，情绪板就会借来另一种情绪。",
+    ),
+    "story_other_target": (
+        "The re-colour aims at {target}, not at the sentence's own {text}: you chose another "
+        "target emotion.",
+        "重新调色的目标是{target}，而不是这句话本身的{text}：你选择了另一个目标情绪。",
     ),
     "steering": ("Steering: push a picture towards an emotion", "引导：把图片推向一种情绪"),
     "picture": ("Picture", "图片"),
-    "or_upload_one": ("…or upload one picture", "……或上传一张图片"),
+    "or_upload_one": ("…or re-colour a picture of your own", "……或为你自己的图片调色"),
+    "steering_caption": (
+        "Steering moves the picture's vector in the model's space, not its pixels: it shows "
+        "where a picture with more {target} would lie and which pictures are there. The "
+        "re-colour below changes the pixels, and measures how much of that the colours alone "
+        "can carry.",
+        "引导移动的是图片在模型空间里的向量，而不是像素：它显示一张更具{target}的图片会落在哪里、"
+        "那里有哪些图片。下方的重新调色改变的是像素，并测量仅凭颜色能带来多少这种情绪。",
+    ),
     "target_emotion": ("Target emotion", "目标情绪"),
     "steering_map": ("Steering path on the map", "地图上的引导路径"),
     "target_probability": ("Target probability", "目标情绪概率"),
@@ -168,6 +203,18 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "optimising": ("Optimising the colour grade…", "正在优化调色…"),
     "before": ("Before", "之前"),
     "after": ("After", "之后"),
+    "recolour_already": (
+        "The picture already read as {target} before the re-colour, so there was little "
+        "left to gain.",
+        "调色之前，这张图片就已经读作{target}，能提升的空间很小。",
+    ),
+    "recolour_weak": (
+        "The colours alone moved the model little toward {target}: what the picture shows "
+        "(a face, an object) outweighs its colours. A global grade cannot change content; "
+        "try another picture, or a target closer to the picture's own mood.",
+        "仅靠颜色，模型对{target}的判断变化不大：图片里的内容（一张脸、一个物体）比颜色更有分量。"
+        "整体调色无法改变内容；可以换一张图片，或选一个更接近图片本身情绪的目标。",
+    ),
     "emo_s_help": ("Target probability after minus before.", "目标情绪概率：之后减去之前。"),
     "clip_i_help": (
         "How much of the picture's content survives (cosine of the two picture embeddings).",
@@ -194,7 +241,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "labelled_data": ("Labelled pictures", "带标签的图片"),
     "probe_gallery": ("the gallery's own labels", "图库自带的标签"),
     "probe_zip": ("a zip of folders named by label", "按标签命名文件夹的 zip"),
-    "probe_csv": ("a CSV of file,label for my uploads", "为我的上传提供 file,label 的 CSV"),
+    "probe_csv": ("a CSV of file,label for my uploads", "为我的上传提供 CSV（每行：文件名,标签）"),
     "probe_csv_help": (
         "One row per picture: the uploaded file's name, then its label.",
         "每行一张图片：上传文件名，然后是它的标签。",
@@ -206,8 +253,16 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "train_probe": ("Train the probe", "训练探针"),
     "probe_failed": ("The probe could not be trained:", "无法训练探针："),
     "probe_accuracy": ("Probe accuracy", "探针准确率"),
+    "folds": ("{count}-fold cross-validation", "{count} 折交叉验证"),
     "zero_shot_accuracy": ("Zero-shot accuracy", "零样本准确率"),
     "examples": ("Examples", "样本数"),
+    "gallery_is_training_data": (
+        "The bundled gallery is drawn from the same sources the pocket model was trained on "
+        "(Noto emoji and drawn mood scenes), so accuracy near 100 % here shows what the model "
+        "has learnt, not how well it reads pictures it has never seen.",
+        "内置图库和 pocket 模型的训练数据来自同样的来源（同一套表情符号字体和绘制的情绪场景），"
+        "所以这里接近 100 % 的准确率只说明模型学会了什么，并不代表它对没见过的图片判断得好。",
+    ),
     # learn
     "learn_title": ("Learn locally linear embedding", "学习局部线性嵌入"),
     "learn_intro": (
@@ -236,6 +291,17 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "The weights sum to {total:.2f}; the point is rebuilt with error {error:.3f}.",
         "权重之和为 {total:.2f}；重建误差为 {error:.3f}。",
     ),
+    # learn and atlas: LLE maps that fold, k sliders, the comparison's colours
+    "weights_labels": (
+        "The figure writes the {count} largest weights; hover over a neighbour for its own.",
+        "图上只写出最大的 {count} 个权重；把鼠标移到某个近邻上即可看到它的权重。",
+    ),
+    "compare_k_raised": (
+        "At k = {k} LLE folds these points onto a few spots (their neighbour graph falls "
+        "apart), so these maps are drawn with a larger k: {methods}.",
+        "k = {k} 时近邻图会断开，LLE 会把这些点压成少数几个点，所以这些地图改用了更大的 k：{methods}。",
+    ),
+    "colour_position": ("position along the sheet", "沿曲面的位置"),
     "unrolled": ("Unrolled (|Spearman|)", "展开程度（|Spearman|）"),
     "unrolled_help": (
         "How well one map axis follows the position along the sheet (1 = perfectly).",
@@ -247,12 +313,13 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "download_npz": ("Embeddings and emotions (NPZ)", "向量与情绪（NPZ）"),
     "download_html": (
         "The atlas as a standalone web page (HTML)",
-        "情绪地图网页（HTML，可离线打开）",
+        "图文地图网页（HTML，可离线打开）",
     ),
+    "html_sentences": ("Sentences on the map", "地图上的句子"),
     "export_caption": (
         "{count} pictures and {texts} sentences; the atlas uses the Atlas page's settings "
         "({method}, k = {k}).",
-        "共 {count} 张图片、{texts} 个句子；地图使用“情绪地图”页的设置（{method}，k = {k}）。",
+        "共 {count} 张图片、{texts} 个句子；地图使用“图文地图”页的设置（{method}，k = {k}）。",
     ),
     "downloads_off": (
         "Downloads are switched off on this server; the operator can fetch the model with "
@@ -284,6 +351,31 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "model_needs_download": (
         "Its weights are not on this server yet.",
         "本服务器上还没有这个模型的权重。",
+    ),
+    # core messages that name a file or folder on the server: a browser is told what is
+    # wrong, never where (``say`` uses these in place of core's own templates)
+    "browser_model.loads_from": ("Stored on this server.", "已存放在本服务器上。"),
+    "browser_model.local_checkpoint": ("A checkpoint on this server.", "本服务器上的权重文件。"),
+    "browser_model.checkpoint_missing": (
+        "Its checkpoint file is missing on this server.",
+        "本服务器上缺少它的权重文件。",
+    ),
+    "browser_model.pocket_missing": (
+        "The bundled pocket model is missing on this server; the operator can restore it "
+        "from the repository.",
+        "本服务器上缺少内置的 pocket 模型；管理员可以从代码仓库恢复它。",
+    ),
+    "browser_model.folder_incomplete": (
+        "Its folder on this server is incomplete.",
+        "它在本服务器上的文件夹不完整。",
+    ),
+    "browser_model.lit_config_unreadable": (
+        "Its settings file on this server cannot be read.",
+        "无法读取它在本服务器上的配置文件。",
+    ),
+    "browser_model.checkpoint_incompatible": (
+        "{name}: its checkpoint on this server does not fit the {arch} architecture.",
+        "{name}：本服务器上的权重文件与 {arch} 结构不匹配。",
     ),
     # map methods (names of algorithms stay as they are known)
     "projection_lle": ("LLE (standard)", "LLE（标准）"),
@@ -334,7 +426,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "`make demo ADDRESS=0.0.0.0 PUBLIC_URL=http://<this computer's address>:8501` on the "
         "room's network (README, “Running it for a room”).",
         "这个地址只能在本机打开。要让手机访问，请在教室网络上用 "
-        "`make demo ADDRESS=0.0.0.0 PUBLIC_URL=http://<本机地址>:8501` 启动（见 README 的“Running it for a room”）。",
+        "`make demo ADDRESS=0.0.0.0 PUBLIC_URL=http://<本机地址>:8501` 启动（见 README 中讲课堂的一节）。",
     ),
     "live_map": ("Live map", "实时地图"),
     "tally": ("The class's emotions", "全班的情绪"),
@@ -416,15 +508,24 @@ def say(message) -> str:
 
     Core reports :class:`~core.messages.Message` objects: a code and values with English
     text. In Chinese the template comes from ``ui/messages_zh.py``; values that are
-    messages themselves are rendered the same way. Anything else is shown as it is.
+    messages themselves are rendered the same way. A message that names a file or folder on
+    the server is said without it (the ``browser_`` strings above), in either language.
+    Anything else is shown as it is.
     """
     if isinstance(message, BaseException):
         message = message.args[0] if message.args else type(message).__name__
-    if not isinstance(message, Message) or current_language() == "en":
+    if not isinstance(message, Message):
         return str(message)
-    from ui.messages_zh import ZH
+    language = current_language()
+    browser = STRINGS.get(f"browser_{message.code}")
+    if browser is not None:
+        template = browser[language]
+    elif language == "en":
+        template = EN[message.code]  # its parts may be messages said without a path
+    else:
+        from ui.messages_zh import ZH
 
-    template = ZH.get(message.code)
+        template = ZH.get(message.code)
     if template is None:
         return str(message)
     values = {k: say(v) if isinstance(v, Message) else v for k, v in message.values.items()}

@@ -104,8 +104,22 @@ ZH: dict[str, str] = {
         "{method} 在 {n_samples} 个点上计算失败（{error}）。"
         "请试试更大的 k（n_neighbors）或更大的 reg。"
     ),
-    "projection.dense_fallback": (
-        "稀疏特征值求解器失败了（{error}）；已改用 eigen_solver='dense' 重新计算。"
+    "projection.dense_fallback": "快速算法没能算完这张地图，已改用较慢但更稳妥的精确算法重新计算。",
+    "projection.graph_split": (
+        "k = {k} 时，这 {n_samples} 个点的近邻图分成了 {groups} 个互不相连的组，"
+        "LLE 会把每一组压成一个点；k ≥ {connects} 时它们才连成一体。"
+    ),
+    "projection.graph_split_apart": (
+        "k = {k} 时，这 {n_samples} 个点的近邻图分成了 {groups} 个互不相连的组，"
+        "LLE 会把每一组压成一个点；即使 k = {limit}，它们也连不起来。"
+    ),
+    "projection.collapsed": (
+        "k = {k} 时，LLE 把这 {n_samples} 个点压到了仅仅 {spots} 个位置上；请试试更大的 k。"
+    ),
+    "projection.k_raised": "{reason}因此地图改用 k = {used} 绘制：这是能把点展开的最小 k。",
+    "projection.k_raised_best": (
+        "{reason}k 一直加到 {limit}（试过的最大值）也没能把点充分展开；"
+        "地图用的是试过的 k 中展开得最好的 k = {used}。"
     ),
     # core.emotions
     "labels.not_an_object": '标签集应该是一个 JSON 对象，例如 {{"joy": ["happy", "开心"], ...}}。',

@@ -13,6 +13,7 @@ from core.transfer import TransferView
 from ui.context import Context
 from ui.heavy import heavy
 from ui.i18n import say, t, translated
+from ui.sidebar import IMAGE_TYPES
 
 METHODS = ["grade", "reinhard"]
 
@@ -48,9 +49,11 @@ def _run(ctx: Context, view: TransferView, picture, key: tuple, target_index: in
     return heavy(("recolour", *key), compute, t("optimising"))
 
 
-def pixel_transfer(ctx: Context, view: TransferView, chosen: str, upload, target: str) -> None:
-    """Method choice, a Run button, before/after pictures, Emo-S and CLIP-I, a download."""
+def pixel_transfer(ctx: Context, view: TransferView, chosen: str, target: str):
+    """Method choice, a Run button, before/after pictures, Emo-S and CLIP-I, a download.
+    Returns the shown result (None before the first run)."""
     st.markdown(f"#### {t('pixel_transfer')}")
+    upload = st.file_uploader(t("or_upload_one"), type=IMAGE_TYPES, key="transfer_upload")
     picture, source_name = _source(ctx, chosen, upload)
     digest = hashlib.sha256(upload.getvalue()).hexdigest()[:16] if upload is not None else ""
     method = st.radio(
@@ -79,7 +82,7 @@ def pixel_transfer(ctx: Context, view: TransferView, chosen: str, upload, target
         results[key] = outcome
     outcome = results.get(key)
     if outcome is None:
-        return
+        return None
     before, after = st.columns(2)
     before.image(picture, caption=t("before"))
     after.image(outcome.image, caption=t("after"))
@@ -96,3 +99,17 @@ def pixel_transfer(ctx: Context, view: TransferView, chosen: str, upload, target
         mime="image/png",
         key="download_result",
     )
+    reason = weak_reason(outcome)
+    if reason:
+        st.info(t(reason).format(target=ctx.label_name(target)))
+    return outcome
+
+
+def weak_reason(outcome) -> str | None:
+    """Why a result moved the target probability little, as a message key (None: it moved).
+    No "+0 %" is shown without one of these."""
+    if outcome.emo_s >= 0.05:
+        return None
+    if outcome.probability_before >= 0.8:
+        return "recolour_already"
+    return "recolour_weak"

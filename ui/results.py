@@ -102,6 +102,7 @@ def cached_atlas(
             n_neighbors=settings.k,
             reg=settings.reg,
             center=settings.center,
+            auto_k=True,  # a map folded onto a few dots teaches nothing: raise k, say so
         )
 
     key = ("atlas", model_name, collection_key, texts, label_set_key, settings)
@@ -134,7 +135,9 @@ def cached_comparison(key: tuple, n_neighbors: int, vectors: np.ndarray) -> dict
         def done(index: int, total: int, _name: str) -> None:
             report(index, total)
 
-        return compare_methods(vectors, n_neighbors, before_fit=umap_ready, progress=done)
+        return compare_methods(
+            vectors, n_neighbors, auto_k=True, before_fit=umap_ready, progress=done
+        )
 
     return heavy(("compare", key, n_neighbors), compare, t("run_comparison"))
 
@@ -144,7 +147,7 @@ def cached_image_map(model_name: str, collection_key: str, k: int, _collection: 
     vectors = _collection.embeddings.vectors
     return heavy(
         ("image map", model_name, collection_key, k),
-        lambda _report: fit_image_map(vectors, k=k),
+        lambda _report: fit_image_map(vectors, k=k, auto_k=True),
         t("fitting_map"),
     )
 
@@ -185,12 +188,12 @@ def map_figure(ctx: Context, atlas: Atlas, texts: tuple[str, ...], settings: Atl
         ("map", *atlas_key(ctx, texts, settings)),
         lambda: atlas_figure(
             atlas.coords,
-            items.names,
+            ctx.picture_names(items.names),
             items.kinds,
             atlas.top,
             label_names=ctx.label_names,
             thumbnails=[ctx.collection.thumbnails.get(name) for name in items.names],
-            title=f"{method} · k = {settings.k}",
+            title=f"{method} · k = {atlas.projector.n_neighbors_}",
             words=figure_words(),
         ),
     )

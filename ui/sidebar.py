@@ -84,7 +84,25 @@ def render_sidebar() -> None:
             st.file_uploader(
                 t("custom_labels"), type=["json"], key="label_file", help=t("custom_labels_help")
             )
-        st.toggle(t("presentation_mode"), key="presentation")
+        presentation_switch()
+
+
+PRESENTATION = "presentation"  # not a widget key: it survives every page change
+
+
+def presentation_switch() -> None:
+    """The presentation-mode toggle. Its state is kept under :data:`PRESENTATION`, a plain
+    session key (Streamlit drops a widget's state on a page without it), and the toggle
+    shows it."""
+    st.session_state.setdefault(PRESENTATION, False)
+    st.session_state["presentation_toggle"] = st.session_state[PRESENTATION]
+    st.toggle(
+        t("presentation_mode"),
+        key="presentation_toggle",
+        on_change=lambda: st.session_state.update(
+            {PRESENTATION: st.session_state["presentation_toggle"]}
+        ),
+    )
 
 
 def _download(model: str) -> None:

@@ -75,7 +75,22 @@ def show_item(ctx, atlas, row: int) -> None:
     name = atlas.embeddings.names[row]
     top = ctx.label_name(atlas.top[row])
     if atlas.embeddings.kinds[row] == "image":
-        st.image(ctx.collection.pictures[name], caption=f"{name} · {top}", width=160)
+        st.image(
+            ctx.collection.pictures[name], caption=f"{ctx.picture_name(name)} · {top}", width=160
+        )
     else:
         st.text(name)  # a sentence is shown as text, never as Markdown
         st.markdown(f"**{top}**")
+
+
+PRESENTATION_TEXT = 1.45  # plot text in presentation mode, times its usual size
+
+
+def chart(figure, **kwargs):
+    """``st.plotly_chart`` that, in presentation mode, draws the figure's text
+    :data:`PRESENTATION_TEXT` times larger (a scaled copy: cached figures stay as they are)."""
+    if st.session_state.get("presentation"):
+        from core.plots import scaled_text
+
+        figure = scaled_text(figure, PRESENTATION_TEXT)
+    return st.plotly_chart(figure, **kwargs)
