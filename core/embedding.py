@@ -344,7 +344,8 @@ def embed_texts(
             items.append(check_text(text, encoder.count_tokens, encoder.context_length))
         except TextRejected as error:
             rejected.append((repr(text)[:60], message_of(error)))
-    keys = [text_key(item.text) for item in items]
+    # keyed by the text as the model reads it (the pocket model spells emoji out)
+    keys = [text_key(encoder.reading(item.text)) for item in items]
     vectors = (
         cache.get_many(encoder.model_id, "text", keys, dim=encoder.dim) if cache is not None else {}
     )

@@ -90,6 +90,10 @@ class ClipEncoder:
         size = getattr(self.model.visual, "image_size", 224)
         return int(size[0] if isinstance(size, (tuple, list)) else size)
 
+    def reading(self, text: str) -> str:
+        """``text`` as this model's text tower reads it (the cache's key follows it)."""
+        return text
+
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` needs including the start/end markers (before truncation)."""
         inner = getattr(self.tokenizer, "tokenizer", None)  # open_clip's HFTokenizer

@@ -1,7 +1,9 @@
 """Changing the pixels: a picture re-coloured toward an emotion (DESIGN.md, "transfer").
 
 * :func:`grade_colours` optimises a global colour grade (exposure, contrast, saturation,
-  hue, warmth, vignette) by the encoder's own gradient toward the target label.
+  hue, warmth, vignette, a tone curve, faded blacks and split toning of shadows and
+  highlights) by the encoder's own gradient toward the target label, keeping the result's
+  similarity to the source above a floor.
 * :func:`reinhard_transfer` moves the picture's Lab statistics toward those of a mood board
   (the sentence's nearest pictures, weighted as :func:`core.transfer.place_text` weighs them).
 
@@ -21,7 +23,20 @@ from core.defaults import BAND_ROWS, MAX_RESULT_PIXELS
 from core.emotions import zero_shot
 from core.encoders import ClipEncoder
 
-GRADE_PARAMETERS = ("exposure", "contrast", "saturation", "hue", "warmth", "vignette")
+GRADE_PARAMETERS = (
+    "exposure",
+    "contrast",
+    "saturation",
+    "hue",
+    "warmth",
+    "vignette",
+    "gamma",
+    "fade",
+    "shadow_i",
+    "shadow_q",
+    "highlight_i",
+    "highlight_q",
+)
 GRADE_LIMITS = {
     "exposure": 1.0,  # stops
     "contrast": 0.6,
@@ -29,7 +44,15 @@ GRADE_LIMITS = {
     "hue": 0.6,  # radians
     "warmth": 0.5,
     "vignette": 0.6,
+    "gamma": 0.5,  # tone curve: out = in ** 2**gamma (darker midtones above 0)
+    "fade": 0.15,  # blacks lifted to this level (a matte, faded look)
+    # split toning: a tint of the shadows and of the highlights, in YIQ's two chroma axes
+    "shadow_i": 0.15,
+    "shadow_q": 0.15,
+    "highlight_i": 0.15,
+    "highlight_q": 0.15,
 }
+CONTENT_FLOOR = 0.80  # the least similarity to the source a grade may keep (CLIP-I)
 
 
 @dataclass
@@ -82,7 +105,25 @@ def apply_grade(
     ys = torch.linspace(-1, 1, total, dtype=out.dtype)[first : first + height].view(1, 1, height, 1)
     xs = torch.linspace(-1, 1, width, dtype=out.dtype).view(1, 1, 1, width)
     out = out * (1 - params["vignette"] * (xs**2 + ys**2) / 2)
-    return out.clamp(0, 1)
+    out = out.clamp(1e-4, 1) ** torch.pow(2.0, params["gamma"])
+    out = params["fade"].clamp(min=0) + out * (1 - params["fade"].abs())
+    return _split_tone(out, params).clamp(0, 1)
+
+
+def _split_tone(rgb: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Tint the shadows and the highlights (weighted by luminance) in YIQ's chroma plane."""
+    yiq = torch.einsum("ij,njhw->nihw", _TO_YIQ.to(rgb.dtype), rgb)
+    y = yiq[:, :1]
+    i = yiq[:, 1:2] + params["shadow_i"] * (1 - y) + params["highlight_i"] * y
+    q = yiq[:, 2:3] + params["shadow_q"] * (1 - y) + params["highlight_q"] * y
+    return torch.einsum(
+        "ij,njhw->nihw", torch.linalg.inv(_TO_YIQ).to(rgb.dtype), torch.cat([y, i, q], dim=1)
+    )
+
+
+_TO_YIQ = torch.tensor(
+    [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], dtype=torch.float32
+)
 
 
 def _warmth(warmth: torch.Tensor) -> torch.Tensor:
@@ -140,9 +181,7 @@ def grade_picture(picture: Image.Image, params: dict[str, torch.Tensor]) -> Imag
 
 def _rotate_hue(rgb: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
     # Rotate chroma in YIQ space: luminance stays, hue turns by ``angle`` radians.
-    to_yiq = torch.tensor(
-        [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], dtype=rgb.dtype
-    )
+    to_yiq = _TO_YIQ.to(rgb.dtype)
     from_yiq = torch.linalg.inv(to_yiq)
     cos, sin = torch.cos(angle), torch.sin(angle)
     one, zero = torch.ones_like(angle), torch.zeros_like(angle)
@@ -211,18 +250,22 @@ def grade_colours(
     target_name: str,
     *,
     steps: int = 40,
-    learning_rate: float = 0.08,
-    content_weight: float = 7.5,
+    learning_rate: float = 0.1,
+    content_floor: float = CONTENT_FLOOR,
     progress: Callable[[int, int], None] | None = None,
 ) -> PixelTransfer:
-    """Optimise six colour-grade parameters so the picture reads as the target emotion.
+    """Optimise the grade's parameters (:data:`GRADE_PARAMETERS`) so the picture reads as
+    the target emotion while it stays like itself.
 
-    The loss is ``−log p(target) + content_weight · (s / 100) · (1 − cos(source, result))``,
+    The loss is ``−log p(target) + 10 s · max(0, content_floor − cos(source, result))²``,
     computed by the frozen image tower at model resolution, where ``s`` is the model's
-    logit scale: the emotion term's gradient grows with ``s``, so the content term is
-    scaled with it (CLIP's s = 100 keeps ``content_weight`` as it is; the pocket model
-    learned s ≈ 20). The parameters, bounded by ``tanh`` to :data:`GRADE_LIMITS`, are then
-    applied to the full-size picture.
+    logit scale (the emotion term's gradient grows with it; the pocket model learned
+    s ≈ 20, CLIP has 100): the emotion pulls until the
+    result's similarity to the source (CLIP-I) reaches ``content_floor``, then the
+    penalty holds it there. The parameters, bounded by ``tanh`` to :data:`GRADE_LIMITS`,
+    are then applied to the full-size picture. Every step is global (the same curve for
+    every pixel), so the edit can change light, colour and mood but never what the picture
+    shows.
     """
     small = torch.nn.functional.interpolate(  # the optimisation sees a small copy only
         _centre_square(_to_tensor(_reduced(picture, encoder.image_size * 4))),
@@ -235,7 +278,6 @@ def grade_colours(
     raw = {name: torch.zeros((), requires_grad=True) for name in GRADE_PARAMETERS}
     optimiser = torch.optim.Adam(list(raw.values()), lr=learning_rate)
     limits = {name: torch.tensor(limit) for name, limit in GRADE_LIMITS.items()}
-    content = content_weight * encoder.logit_scale / 100
 
     def bounded():
         return {name: limits[name] * torch.tanh(value) for name, value in raw.items()}
@@ -244,7 +286,8 @@ def grade_colours(
         graded = apply_grade(small, bounded())
         features = encoder.model.encode_image(_model_input(encoder, graded), normalize=True)[0]
         log_probs = torch.log_softmax(encoder.logit_scale * features @ labels.T, dim=0)
-        loss = -log_probs[target_index] + content * (1 - features @ source_vector)
+        shortfall = torch.relu(content_floor - features @ source_vector)
+        loss = -log_probs[target_index] + 10 * encoder.logit_scale * shortfall**2
         gradients = torch.autograd.grad(loss, list(raw.values()))
         for value, gradient in zip(raw.values(), gradients, strict=True):
             value.grad = gradient

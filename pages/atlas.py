@@ -17,7 +17,7 @@ from ui.results import (
     save_settings,
     saved_settings,
 )
-from ui.widgets import show_item, texts_box
+from ui.widgets import chart, show_item, texts_box
 
 ensure_app_frame()
 
@@ -51,7 +51,7 @@ with left:
         st.info(say(notice))
     items = atlas.embeddings
     figure = map_figure(ctx, atlas, texts, settings)
-    event = st.plotly_chart(figure, on_select="rerun", key="atlas_plot", selection_mode="points")
+    event = chart(figure, on_select="rerun", key="atlas_plot", selection_mode="points")
 
     quality = atlas.quality
     columns = st.columns(4)
@@ -68,7 +68,7 @@ row = selected[0] if selected else (len(items) - 1 if "text" in items.kinds else
 with right:
     st.markdown(f"#### {t('selected')}")
     show_item(ctx, atlas, row)
-    st.plotly_chart(
+    chart(
         emotion_bars(atlas.probabilities[row], ctx.label_set.labels, label_names=ctx.label_names),
         key="atlas_bars",
     )

@@ -20,6 +20,7 @@ from ui.context import context
 from ui.frame import ensure_app_frame
 from ui.i18n import figure_words, say, t, translated
 from ui.results import cached_comparison
+from ui.widgets import chart
 
 ensure_app_frame()
 
@@ -71,7 +72,7 @@ words = figure_words()
 step1, step2, step3 = st.tabs([t("step_graph"), t("step_weights"), t("step_embedding")])
 with step1:
     edges = neighbours(points, k)
-    st.plotly_chart(manifold_figure(shown, position, edges=edges, words=words), key="graph")
+    chart(manifold_figure(shown, position, edges=edges, words=words), key="graph")
     if data != "embeddings":
         jumps = short_circuits(points, position, k, jump=short_circuit_jump(position))
         (st.warning if jumps else st.success)(t("short_circuits").format(count=jumps, k=k))
@@ -80,7 +81,7 @@ with step2:
     figure = manifold_figure(
         shown, position, focus=focus, focus_neighbours=rows, weights=weights, words=words
     )
-    st.plotly_chart(figure, key="weights")
+    chart(figure, key="weights")
     error = reconstruction_error(points, focus, rebuilt)
     caption = t("weights_caption").format(total=weights.sum(), error=error)
     if len(weights) > WEIGHT_LABELS:
@@ -98,7 +99,7 @@ with step3:
     for notice in projector.notices_:
         st.info(say(notice))
     coords = projector.embedding_
-    st.plotly_chart(flat_map(coords, position), key="embedding")
+    chart(flat_map(coords, position), key="embedding")
     cols = st.columns(3)
     if data != "embeddings":  # only a known sheet has a position to recover
         cols[0].metric(t("unrolled"), f"{unrolled(coords, position):.2f}", help=t("unrolled_help"))

@@ -92,6 +92,14 @@ def test_transfer_page_tells_one_story_in_chinese():
     assert story["重新调色后的图片"].startswith("愤怒") and story["重新调色后的图片"].endswith("%")
 
 
+def test_a_long_paste_on_transfer_is_cut_and_said_not_lost():
+    at = open_page("pages/transfer.py", "zh")
+    at.text_input(key="transfer_text").set_value("我爱你。" * 200).run()
+    assert not at.exception
+    assert any("800 个字符" in w.value and "前 500 个" in w.value for w in at.warning)
+    assert at.session_state["transfer_view"]["text"] == ("我爱你。" * 200)[:500]
+
+
 def test_transfer_refuses_an_empty_sentence():
     at = open_page("pages/transfer.py")
     at.text_input(key="transfer_text").set_value("   ").run()

@@ -270,3 +270,21 @@ def test_gallery_metadata_matches_files_and_licences():
         load_image_file(path)  # every gallery file passes the real intake
     assert total <= 10 * 1024 * 1024
     assert sum(row["file"].startswith("images/photo_") for row in rows) >= 5
+
+
+def test_emoji_are_spelled_out_for_the_pocket_text_tower(tmp_path):
+    from core.cache import EmbeddingCache
+    from core.embedding import embed_texts
+    from core.emotions import PARROTT6, label_vectors, zero_shot
+    from core.models import load_encoder
+    from core.texts import spell_emoji
+
+    assert spell_emoji("考试😭😭 😭") == "考试 loudly crying face"
+    assert spell_emoji("no emoji here") == "no emoji here"
+    encoder = load_encoder("pocket")
+    labels = label_vectors(encoder, PARROTT6)
+    texts = ["🥰", "😡", "😭", "💔"]
+    vectors = embed_texts(texts, encoder, cache=EmbeddingCache(tmp_path)).vectors
+    tops = [PARROTT6.labels[i] for i in zero_shot(vectors, labels, encoder.logit_scale).argmax(1)]
+    # as raw characters the towers read all four as one unknown token (fear 70 % each)
+    assert tops == ["love", "anger", "sadness", "sadness"]

@@ -10,6 +10,7 @@ import streamlit as st
 from core.plots import method_grid
 from core.projection import LLE_METHODS, METHODS, Compared
 from ui.i18n import say, t, translated
+from ui.widgets import chart
 
 
 def show_comparison(
@@ -45,4 +46,4 @@ def show_comparison(
         # two lines: on one, the long names ("LTSA（局部切空间对齐）") ran into each other
         title = f"{method_name(name)}<br>{' · '.join(details)}"
         panels[title] = (result.coords, colours, kinds)
-    st.plotly_chart(method_grid(panels, colour_title=colour_title), key=key)
+    chart(method_grid(panels, colour_title=colour_title), key=key)

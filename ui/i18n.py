@@ -160,6 +160,10 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "变灰且份额为负的图片，是组合为了修正其他图片而“推开”的那一张。"
         "句子和图片各自减去均值后，这个组合与句子方向的余弦相似度为 {fit:.2f}（1 表示完全一致）。",
     ),
+    "sentence_cut": (
+        "The sentence has {length:,} characters; its first {limit} are used.",
+        "这句话有 {length:,} 个字符，只使用前 {limit} 个。",
+    ),
     "board_away": ("away", "推开"),
     "story_sentence": ("The sentence reads as", "这句话读出"),
     "story_board": ("Its mood board carries", "情绪板带来"),

@@ -47,13 +47,14 @@ def sentence_box(label: str, max_chars: int) -> str:
     """The Transfer page's sentence box; what it holds outlives a page switch (Home's
     "Try it" button sets :data:`SENTENCE_KEY`)."""
     text = st.text_input(
-        label,
-        st.session_state.get(SENTENCE_KEY, DEFAULT_SENTENCE),
-        key="transfer_text",
-        max_chars=max_chars,
+        label, st.session_state.get(SENTENCE_KEY, DEFAULT_SENTENCE), key="transfer_text"
     )
     st.session_state[SENTENCE_KEY] = text
-    return text.strip()
+    # No max_chars on the widget: the browser then dropped a longer paste altogether, and
+    # the page said "Type a sentence first". The start is kept, and the user is told.
+    if len(text.strip()) > max_chars:
+        st.warning(t("sentence_cut").format(limit=max_chars, length=len(text.strip())))
+    return text.strip()[:max_chars]
 
 
 def following_choice(key: str, options, follows: tuple, default) -> None:

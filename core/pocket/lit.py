@@ -34,6 +34,7 @@ from open_clip.transform import PreprocessCfg, image_transform_v2
 from core.encoders import ClipEncoder, ProgressCallback, file_sha256
 from core.pocket.towers import TOWERS, SentenceTower, choose_tower, load_tower
 from core.registry import LIT_CONFIG_FILE, LIT_WEIGHTS_FILE
+from core.texts import spell_emoji
 
 
 class ResidualHead(torch.nn.Module):
@@ -134,7 +135,10 @@ class LitEncoder(ClipEncoder):
         return self.tower.info.name
 
     def count_tokens(self, text: str) -> int:
-        return self.tower.count_tokens(text)
+        return self.tower.count_tokens(spell_emoji(text))
+
+    def reading(self, text: str) -> str:
+        return spell_emoji(text)
 
     def encode_texts(
         self,
@@ -143,10 +147,12 @@ class LitEncoder(ClipEncoder):
         batch_size: int = 64,
         progress: ProgressCallback | None = None,
     ) -> np.ndarray:
-        """Embed texts: tower vectors, projected and renormalised; (n, dim) float32."""
+        """Embed texts: tower vectors, projected and renormalised; (n, dim) float32.
+        Emoji are spelled out by name first (:func:`core.texts.spell_emoji`): the towers
+        never learned them."""
 
         def encode(chunk: Sequence[str]) -> np.ndarray:
-            features = torch.from_numpy(self.tower.encode(list(chunk)))
+            features = torch.from_numpy(self.tower.encode([spell_emoji(t) for t in chunk]))
             with torch.inference_mode():
                 projected = self.model.project_text(features.to(self.device), self.text_tower)
             return projected.float().cpu().numpy()
