@@ -111,14 +111,23 @@ def atlas_figure(
     display = label_names or {}
     fig = go.Figure()
     scatter = go.Scatter3d if three_d else go.Scatter
+    pictured = not three_d and _thumbnail_rows(kinds, thumbnails) is not None
     for label in dict.fromkeys(labels[kinds == "image"]):
         rows = np.flatnonzero((kinds == "image") & (labels == label))
+        colour = emotion_colour(label)
+        # Under thumbnails (drawn below the traces, so labels stay on top) a picture's
+        # emotion is a coloured ring around it; without them, a dot.
+        marker = (
+            dict(size=15, color="rgba(0,0,0,0)", line=dict(color=colour, width=2.5))
+            if pictured
+            else dict(size=6 if three_d else 11, color=colour, opacity=0.9)
+        )
         fig.add_trace(
             scatter(
                 **_axes(coords[rows]),
                 mode="markers",
                 name=display.get(label, label),
-                marker=dict(size=6 if three_d else 11, color=emotion_colour(label), opacity=0.9),
+                marker=marker,
                 text=[names[i] for i in rows],
                 customdata=rows,
                 hovertemplate="%{text}<extra>" + display.get(label, label) + "</extra>",
@@ -139,7 +148,9 @@ def atlas_figure(
                 ),
                 text=[_short(names[i]) for i in text_rows],
                 textposition="top center" if three_d else _text_sides(coords, text_rows, names),
-                textfont=dict(size=16, color=TEXT_COLOUR),
+                textfont=dict(
+                    size=16, color=TEXT_COLOUR, **({} if three_d else {"shadow": "auto"})
+                ),
                 **({} if three_d else {"cliponaxis": False}),
                 customdata=text_rows,
                 hovertemplate="%{text}<extra>" + words["text"] + "</extra>",
@@ -186,9 +197,17 @@ def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _thumbnail_rows(kinds, thumbnails) -> list[int] | None:
+    """The rows whose thumbnails a 2-D map draws, or None when it draws none."""
+    if thumbnails is None:
+        return None
+    rows = [i for i in range(len(kinds)) if kinds[i] == "image" and thumbnails[i]]
+    return rows if rows and len(rows) <= THUMBNAIL_LIMIT else None
+
+
 def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
-    rows = [i for i in range(len(coords)) if kinds[i] == "image" and thumbnails[i]]
-    if not rows or len(rows) > THUMBNAIL_LIMIT:
+    rows = _thumbnail_rows(kinds, thumbnails)
+    if rows is None:
         return
     span = float(np.ptp(coords[:, :2], axis=0).max() or 1.0)
     size = span * (0.06 if len(rows) < 60 else 0.035)
@@ -204,7 +223,7 @@ def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
                 sizey=size,
                 xanchor="center",
                 yanchor="middle",
-                layer="above",
+                layer="below",  # the sentences' stars and labels stay readable on top
                 opacity=0.95,
             )
             for i in rows
@@ -340,6 +359,10 @@ def add_path(
     colour: str = "#000",
 ) -> go.Figure:
     """Draw a path (e.g. steering over α) on a 2-D map figure."""
+    drawn = [np.column_stack([t.x, t.y]) for t in fig.data if getattr(t, "x", None) is not None]
+    everything = np.vstack([*drawn, points[:, :2]]).astype(float)
+    span = float(np.ptp(everything, axis=0).max()) or 1.0
+    ends = float(np.linalg.norm(points[-1, :2] - points[0, :2])) > 0.12 * span
     fig.add_trace(
         go.Scatter(
             x=points[:, 0],
@@ -348,9 +371,13 @@ def add_path(
             name=name,
             line=dict(color=colour, width=3, dash="dot"),
             marker=dict(size=9, color=colour, symbol="arrow", angleref="previous"),
-            # Only the two ends are labelled: eleven α labels on a short path merge into a
-            # blob; every step keeps its label in the hover.
-            text=[label if i in (0, len(labels) - 1) else "" for i, label in enumerate(labels)],
+            # Only the two ends are labelled, and only on a path long enough to keep them
+            # apart: eleven α labels on a short path merge into a blob, and on top of the
+            # sentence's own label. Every step keeps its label in the hover.
+            text=[
+                label if ends and i in (0, len(labels) - 1) else ""
+                for i, label in enumerate(labels)
+            ],
             customdata=list(labels),
             textposition="bottom right",
             textfont=dict(size=16, color=colour),

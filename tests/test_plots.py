@@ -41,7 +41,12 @@ def test_atlas_has_one_trace_per_emotion_and_stars_for_texts():
     )
     traces = {trace.name: trace for trace in fig.data}
     assert set(traces) == {"快乐", "sadness", "文本"}  # the reader's words, not English
-    assert traces["快乐"].marker.color == emotion_colour("joy")
+    # under thumbnails a picture's emotion is the ring around it; the thumbnails lie below
+    # the traces, so the sentences' labels are never hidden by a picture
+    assert traces["快乐"].marker.line.color == emotion_colour("joy")
+    assert all(image.layer == "below" for image in fig.layout.images)
+    plain = atlas_figure(coords, names, kinds, tops)  # no thumbnails: coloured dots
+    assert {t.name: t for t in plain.data}["joy"].marker.color == emotion_colour("joy")
     assert traces["文本"].marker.symbol == "star"
     assert list(traces["文本"].text) == ["I love you", "我爱你"]
     assert {t.name for t in atlas_figure(coords, names, kinds, tops).data} >= {"texts"}
@@ -73,6 +78,10 @@ def test_bars_mood_board_path_and_confusion():
     coords, names, kinds, tops, _ = _items()
     fig = add_path(atlas_figure(coords, names, kinds, tops), coords[:3], ["α=0", "α=0.5", "α=1"])
     assert list(fig.data[-1].text) == ["α=0", "", "α=1"]  # the ends only: no blob
+    short = add_path(
+        atlas_figure(coords, names, kinds, tops), coords[:1] + [[0, 0], [0.01, 0]], "ab"
+    )
+    assert list(short.data[-1].text) == ["", ""]  # too short to label apart
     assert list(fig.data[-1].customdata) == ["α=0", "α=0.5", "α=1"]  # each step in the hover
     confusion = confusion_figure(np.array([[3, 1], [0, 4]]), ["joy", "fear"])
     assert confusion.data[0].z.tolist() == [[3, 1], [0, 4]]
