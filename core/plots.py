@@ -28,6 +28,7 @@ EMOTION_COLOURS = {
     "awe": "#17becf",
     "contentment": "#2ca02c",
     "excitement": "#e377c2",
+    "love": "#ec5f9e",  # pink: the indigo it drew from the spare colours was fear's twin
 }
 _EXTRA = ("#9467bd", "#8c564b", "#bcbd22", "#393b79", "#637939", "#843c39", "#5254a3", "#6b6ecf")
 TEXT_COLOUR = "#111111"
@@ -54,11 +55,32 @@ def _words(words: dict[str, str] | None) -> dict[str, str]:
     return {**WORDS, **(words or {})}
 
 
+_ASSIGNED: dict[str, str] = {}  # custom labels' colours, see assign_colours
+
+
 def emotion_colour(label: str) -> str:
-    """The colour of ``label``; unknown (custom) labels get a stable colour from their name."""
+    """The colour of ``label``; unknown (custom) labels get a stable colour from their name
+    (or the one :func:`assign_colours` gave them)."""
     if label in EMOTION_COLOURS:
         return EMOTION_COLOURS[label]
-    return _EXTRA[sum(map(ord, label)) % len(_EXTRA)]
+    return _ASSIGNED.get(label) or _EXTRA[sum(map(ord, label)) % len(_EXTRA)]
+
+
+def assign_colours(labels) -> None:
+    """Give a label set's custom labels colours that no other label of the set has (up to
+    the spare palette's size): by name alone, two of them could draw the same colour. A
+    label keeps its colour unless another of the same set already holds it."""
+    taken = {EMOTION_COLOURS[label] for label in labels if label in EMOTION_COLOURS}
+    for label in labels:
+        if label in EMOTION_COLOURS:
+            continue
+        colour = emotion_colour(label)
+        if colour in taken:
+            start = _EXTRA.index(colour) if colour in _EXTRA else 0
+            free = [_EXTRA[(start + step) % len(_EXTRA)] for step in range(len(_EXTRA))]
+            colour = next((c for c in free if c not in taken), colour)
+        _ASSIGNED[label] = colour
+        taken.add(colour)
 
 
 def image_data_uri(picture: bytes) -> str:

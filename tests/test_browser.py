@@ -64,7 +64,7 @@ def test_atlas_renders_in_a_real_browser(server, tmp_path):
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
         assert page.get_by_text("Emotion atlas").first.is_visible()
-        assert page.locator(".js-plotly-plot .layer-above image").count() > 100  # thumbnails
+        assert page.locator(".js-plotly-plot .imagelayer image").count() > 100  # thumbnails
         # The first visit of a fresh server came by deep link: the navigation still names
         # the app's pages (not its file names) in the page's language.
         assert _navigation(page) == [
