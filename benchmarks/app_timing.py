@@ -85,11 +85,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold", action="store_true")
     parser.add_argument("--from-home", action="store_true", help="open Home, click Atlas")
-    parser.add_argument(
-        "--plain",
-        action="store_true",
-        help="`streamlit run app.py` instead of `make demo`'s launcher",
-    )
     args = parser.parse_args()
     warm_cache = tempfile.mkdtemp()
     firsts, rerenders = [], []

@@ -4,7 +4,8 @@
 
 In one fresh process: the median seconds of a CLIP-guided re-colour (the pocket model, a
 gallery picture) with nothing else running, then the same while the dashboard's warm-up
-(``ui.warmup._low_priority(core.projection.warm_up_umap)``, a low-priority daemon thread)
+(``core.projection.warm_up_umap`` in a daemon thread at the lowest priority, as
+``ui.warmup`` runs it)
 runs beside it. Prints both medians and their ratio (goal: at most 1.2).
 """
 
@@ -58,6 +59,9 @@ def main() -> None:
     while thread.is_alive() and len(busy) < args.runs:
         busy.append(click())
     thread.join()
+    if not busy:
+        print("the warm-up ended before a re-colour could run beside it; nothing to compare")
+        return
     print(f"re-colour alone: median {statistics.median(idle):.2f} s over {len(idle)}")
     print(f"during the UMAP warm-up: median {statistics.median(busy):.2f} s over {len(busy)}")
     print(f"ratio {statistics.median(busy) / statistics.median(idle):.2f}")

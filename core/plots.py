@@ -55,32 +55,11 @@ def _words(words: dict[str, str] | None) -> dict[str, str]:
     return {**WORDS, **(words or {})}
 
 
-_ASSIGNED: dict[str, str] = {}  # custom labels' colours, see assign_colours
-
-
 def emotion_colour(label: str) -> str:
-    """The colour of ``label``; unknown (custom) labels get a stable colour from their name
-    (or the one :func:`assign_colours` gave them)."""
+    """The colour of ``label``; unknown (custom) labels get a stable colour from their name."""
     if label in EMOTION_COLOURS:
         return EMOTION_COLOURS[label]
-    return _ASSIGNED.get(label) or _EXTRA[sum(map(ord, label)) % len(_EXTRA)]
-
-
-def assign_colours(labels) -> None:
-    """Give a label set's custom labels colours that no other label of the set has (up to
-    the spare palette's size): by name alone, two of them could draw the same colour. A
-    label keeps its colour unless another of the same set already holds it."""
-    taken = {EMOTION_COLOURS[label] for label in labels if label in EMOTION_COLOURS}
-    for label in labels:
-        if label in EMOTION_COLOURS:
-            continue
-        colour = emotion_colour(label)
-        if colour in taken:
-            start = _EXTRA.index(colour) if colour in _EXTRA else 0
-            free = [_EXTRA[(start + step) % len(_EXTRA)] for step in range(len(_EXTRA))]
-            colour = next((c for c in free if c not in taken), colour)
-        _ASSIGNED[label] = colour
-        taken.add(colour)
+    return _EXTRA[sum(map(ord, label)) % len(_EXTRA)]
 
 
 def image_data_uri(picture: bytes) -> str:
@@ -266,7 +245,10 @@ def method_grid(
     contexts, so a grid of separate WebGL plots would fail.
     """
     rows = max(1, (len(panels) + columns - 1) // columns)
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(panels))
+    fig = make_subplots(
+        rows=rows, cols=columns, subplot_titles=list(panels), horizontal_spacing=0.04
+    )
+    fig.update_annotations(font_size=13)  # four long (Chinese) method names side by side
     numbers = [
         np.asarray(tops, dtype=float)
         for _, tops, _ in panels.values()
@@ -381,9 +363,16 @@ def add_path(
     colour: str = "#000",
 ) -> go.Figure:
     """Draw a path (e.g. steering over α) on a 2-D map figure."""
-    drawn = [np.column_stack([t.x, t.y]) for t in fig.data if getattr(t, "x", None) is not None]
-    everything = np.vstack([*drawn, points[:, :2]]).astype(float)
-    span = float(np.ptp(everything, axis=0).max()) or 1.0
+    drawn = [points[:, :2].astype(float)]
+    for trace in fig.data:
+        x, y = getattr(trace, "x", None), getattr(trace, "y", None)
+        if x is not None and y is not None and len(x) == len(y):
+            try:  # numeric 2-D traces only (gaps as NaN); categories are skipped
+                drawn.append(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+            except (TypeError, ValueError):
+                continue
+    everything = np.vstack(drawn)
+    span = float(np.nanmax(np.nanmax(everything, axis=0) - np.nanmin(everything, axis=0))) or 1.0
     ends = float(np.linalg.norm(points[-1, :2] - points[0, :2])) > 0.12 * span
     fig.add_trace(
         go.Scatter(
@@ -797,28 +786,38 @@ def tally_figure(
 
 
 def scaled_text(fig: go.Figure, factor: float) -> go.Figure:
-    """A copy of ``fig`` with every text size (layout, titles, legend, axes, annotations,
-    the traces' own text) multiplied by ``factor``: presentation mode's projector type.
-    Sizes left to plotly's default (12) are scaled from that default."""
+    """A copy of ``fig`` with every text size (layout, titles, legend, axes, 3-D scenes,
+    colour bars, annotations, the traces' own text) multiplied by ``factor``: presentation
+    mode's projector type. A size left unset is scaled from what plotly would draw: the
+    layout's font size (the title: 1.4 times it)."""
     scaled = go.Figure(fig)
+    layout = scaled.layout
+    base = layout.font.size or 12
 
-    def grow(font) -> dict:
-        size = font.size if font is not None and font.size is not None else 12
+    def grow(font, default: float = base) -> dict:
+        size = font.size if font is not None and font.size is not None else default
         return dict(size=round(size * factor, 1))
 
-    layout = scaled.layout
     layout.font.update(grow(layout.font))
-    layout.title.font.update(grow(layout.title.font))
+    layout.title.font.update(grow(layout.title.font, round(base * 1.4)))
     layout.legend.font.update(grow(layout.legend.font))
+    layout.legend.title.font.update(grow(layout.legend.title.font))
     for annotation in layout.annotations or ():
         annotation.font.update(grow(annotation.font))
+    axes = [layout[name] for name in dir(layout) if name.startswith(("xaxis", "yaxis"))]
     for name in dir(layout):
-        if name.startswith(("xaxis", "yaxis")) and layout[name] is not None:
-            axis = layout[name]
+        if name.startswith("scene") and layout[name] is not None:
+            axes += [layout[name].xaxis, layout[name].yaxis, layout[name].zaxis]
+    for axis in axes:
+        if axis is not None:
             axis.tickfont.update(grow(axis.tickfont))
             axis.title.font.update(grow(axis.title.font))
     for trace in scaled.data:
         if "textfont" in trace:
             trace.textfont.update(grow(trace.textfont))
+        bar = getattr(getattr(trace, "marker", None), "colorbar", None)
+        if bar is not None and "marker" in trace and trace.marker.showscale:
+            bar.tickfont.update(grow(bar.tickfont))
+            bar.title.font.update(grow(bar.title.font))
     layout.height = round((layout.height or 450) * min(factor, 1.3))
     return scaled

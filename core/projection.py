@@ -94,7 +94,8 @@ define(
             "spots; try a larger k."
         ),
         "projection.k_raised": (
-            "{reason} The map is drawn with k = {used}, the smallest k that spreads the points out."
+            "{reason} The map is drawn with k = {used}, the first k tried above it that "
+            "spreads the points out."
         ),
         "projection.k_raised_best": (
             "{reason} No k up to {limit} (the largest tried) spreads them out well; the "

@@ -105,7 +105,8 @@ def apply_grade(
     ys = torch.linspace(-1, 1, total, dtype=out.dtype)[first : first + height].view(1, 1, height, 1)
     xs = torch.linspace(-1, 1, width, dtype=out.dtype).view(1, 1, 1, width)
     out = out * (1 - params["vignette"] * (xs**2 + ys**2) / 2)
-    out = out.clamp(1e-4, 1) ** torch.pow(2.0, params["gamma"])
+    lit = out.clamp(0, 1)  # the tone curve leaves black black (and zero an exact identity)
+    out = torch.where(lit > 0, lit.clamp(min=1e-4) ** torch.pow(2.0, params["gamma"]), lit)
     out = params["fade"].clamp(min=0) + out * (1 - params["fade"].abs())
     return _split_tone(out, params).clamp(0, 1)
 
@@ -261,11 +262,13 @@ def grade_colours(
     computed by the frozen image tower at model resolution, where ``s`` is the model's
     logit scale (the emotion term's gradient grows with it; the pocket model learned
     s ≈ 20, CLIP has 100): the emotion pulls until the
-    result's similarity to the source (CLIP-I) reaches ``content_floor``, then the
-    penalty holds it there. The parameters, bounded by ``tanh`` to :data:`GRADE_LIMITS`,
-    are then applied to the full-size picture. Every step is global (the same curve for
-    every pixel), so the edit can change light, colour and mood but never what the picture
-    shows.
+    result's similarity to the source (CLIP-I) reaches ``content_floor``, where the
+    penalty pushes back. The penalty is soft, so the grade found is then weakened, when
+    needed, to the strongest fraction of it that keeps CLIP-I at the floor
+    (:func:`_held_at_floor`). The parameters, bounded by ``tanh`` to
+    :data:`GRADE_LIMITS`, are then applied to the full-size picture. Every step is
+    global (the same curve for every pixel), so the edit can change light, colour and
+    mood but never what the picture shows.
     """
     small = torch.nn.functional.interpolate(  # the optimisation sees a small copy only
         _centre_square(_to_tensor(_reduced(picture, encoder.image_size * 4))),
@@ -295,7 +298,7 @@ def grade_colours(
         if progress is not None:
             progress(step + 1, steps)
     with torch.no_grad():
-        params = bounded()
+        params = _held_at_floor(encoder, picture, raw, limits, source_vector, content_floor)
     result = grade_picture(picture, params)
     return _report(
         encoder,
@@ -308,6 +311,34 @@ def grade_colours(
         {k: round(float(v), 4) for k, v in params.items()},
         before=source_vector.numpy(),
     )
+
+
+def _held_at_floor(encoder, picture, raw, limits, source_vector, floor, halvings: int = 6):
+    """The optimised grade, or the strongest fraction of it whose result keeps CLIP-I at
+    ``floor`` or above: the loss's penalty is soft, so the optimum can end below the floor.
+    Checked on the model's own view of a small copy (the picture's shorter side twice the
+    model's size): the full-size result the report embeds differs from it by resizing only.
+    Fractions scale the raw parameters (0 is the identity grade), halved ``halvings``
+    times."""
+    check = _reduced(picture, encoder.image_size * 2)
+    source = source_vector.numpy()
+
+    def at(fraction: float):
+        params = {name: limits[name] * torch.tanh(fraction * value) for name, value in raw.items()}
+        return float(_embed(encoder, grade_picture(check, params)) @ source), params
+
+    similarity, params = at(1.0)
+    if similarity >= floor:
+        return params
+    low, high, kept = 0.0, 1.0, at(0.0)[1]
+    for _ in range(halvings):
+        middle = (low + high) / 2
+        similarity, candidate = at(middle)
+        if similarity >= floor:
+            low, kept = middle, candidate
+        else:
+            high = middle
+    return kept
 
 
 def _report(

@@ -74,6 +74,9 @@ def check_text(text: str, count_tokens: Callable[[str], int], context_length: in
     return TextItem(cleaned[:MAX_TEXT_CHARS], tokens, truncated)
 
 
+_EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\U0001f9b0-\U0001f9b3]")
+
+
 def spell_emoji(text: str) -> str:
     """``text`` with each emoji written as its CLDR name ("😭" → "loudly crying face"), a
     run of the same emoji written once.
@@ -85,16 +88,24 @@ def spell_emoji(text: str) -> str:
     """
     import emoji
 
-    found = emoji.emoji_list(text)
+    # Skin tones and hair styles would add words ("dark skin tone") that read as a mood.
+    text = _EMOJI_MODIFIERS.sub("", text)
+    found = [
+        item
+        for item in emoji.emoji_list(text)
+        # ©, ®, ™, ‼, ↔ and the like are text symbols unless written with VS16
+        if not (len(item["emoji"]) == 1 and ord(item["emoji"]) < 0x2200)
+    ]
     if not found:
         return text
     parts, last, previous = [], 0, None
     for item in found:
         between = text[last : item["match_start"]]
         name = emoji.EMOJI_DATA.get(item["emoji"], {}).get("en", item["emoji"])
-        name = name.strip(":").replace("_", " ")
+        name = name.strip(":").replace("_", " ").replace("\u200d", " ")
         if not (name == previous and not between.strip()):  # a run of one emoji: once
             parts.append(f"{between} {name} ")
         previous, last = name, item["match_end"]
     parts.append(text[last:])
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
+    joined = re.sub("[\u200d\ufe0f]", " ", "".join(parts))  # joiners left between names
+    return re.sub(r"\s+", " ", joined).strip()

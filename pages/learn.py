@@ -90,9 +90,10 @@ with step2:
 with step3:
     try:
         with st.spinner(t("fitting_map")):
-            # auto_k: where the graph of step 1 falls apart, LLE would fold each group
-            # onto one spot; the map is drawn with the k that spreads it, and says so
-            projector = Projector(method="lle", n_neighbors=k, auto_k=True).fit(points)
+            # The user's own k, even where it folds the map: that is the lesson of this
+            # page ("too small: the map falls apart"); the notes say why and which k
+            # would connect the graph. (The Atlas raises k instead.)
+            projector = Projector(method="lle", n_neighbors=k).fit(points)
     except ValueError as error:
         st.error(say(error))
         st.stop()

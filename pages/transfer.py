@@ -120,7 +120,8 @@ add_path(
     name=f"→ {ctx.label_name(target)}",
 )
 col_map, col_now = st.columns([3, 1])
-col_map.plotly_chart(path_figure, key="steer_map")
+with col_map:
+    chart(path_figure, key="steer_map")
 with col_now:
     st.image(
         ctx.collection.pictures[images.names[current.nearest]],
@@ -129,6 +130,9 @@ with col_now:
     )
     st.metric(t("target_probability"), f"{current.target_probability:.0%}")
 st.caption(t("steering_caption").format(target=ctx.label_name(target)))
+map_k = getattr(view.image_map, "n_neighbors_", k)
+if map_k != k:  # the map raised its own k (the pictures' graph falls apart at the board's)
+    st.caption(t("steering_map_k").format(map_k=map_k, k=k))
 
 outcome = pixel_transfer(ctx, view, chosen, target)
 if outcome is None:

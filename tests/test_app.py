@@ -324,7 +324,8 @@ def test_learn_says_in_chinese_why_lle_would_fold_the_gallery():
     at.radio(key="learn_data").set_value("embeddings").run()
     assert not at.exception and not at.error
     said = " ".join(box.value for box in at.info)
-    assert "k = 10 时" in said and "近邻图分成了" in said and "改用 k = " in said, said
+    assert "k = 10 时" in said and "近邻图分成了" in said and "k ≥" in said, said
+    assert "改用 k = " not in said  # Learn keeps the user's k: folding is its lesson
 
 
 def test_learn_k_slider_follows_a_small_collection(corpus, tmp_path, monkeypatch):

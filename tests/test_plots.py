@@ -69,16 +69,6 @@ def test_palette_is_stable_for_custom_labels():
     assert emotion_colour("love") != emotion_colour("fear")
 
 
-def test_a_custom_label_set_gets_one_colour_per_label():
-    from core.plots import assign_colours
-
-    labels = ["ab", "ba", "cosy", "lonely", "joy"]  # "ab" and "ba" hash to the same colour
-    assert emotion_colour("ab") == emotion_colour("ba")
-    assign_colours(labels)
-    assert len({emotion_colour(label) for label in labels}) == len(labels)
-    assert emotion_colour("ab") == emotion_colour("ab")  # and it stays
-
-
 def test_bars_mood_board_path_and_confusion():
     bars = emotion_bars(np.array([0.7, 0.3]), ["joy", "fear"])
     assert list(bars.data[0].marker.color) == [emotion_colour("joy"), emotion_colour("fear")]

@@ -281,6 +281,9 @@ def test_emoji_are_spelled_out_for_the_pocket_text_tower(tmp_path):
 
     assert spell_emoji("考试😭😭 😭") == "考试 loudly crying face"
     assert spell_emoji("no emoji here") == "no emoji here"
+    assert spell_emoji("👍🏿 ok") == "thumbs up ok"  # no "dark skin tone" words
+    assert spell_emoji("Acme™ ©") == "Acme™ ©"  # text symbols stay as they are
+    assert spell_emoji("☀️ ❤️") == "sun red heart"
     encoder = load_encoder("pocket")
     labels = label_vectors(encoder, PARROTT6)
     texts = ["🥰", "😡", "😭", "💔"]

@@ -43,7 +43,7 @@ def show_comparison(
         if result.coords is None:
             continue
         details = [*([f"k = {raised[name]}"] if name in raised else []), f"{result.seconds:.2f} s"]
-        # two lines: on one, the long names ("LTSA（局部切空间对齐）") ran into each other
+        # two lines: on one, the long names ("LTSA（局部切空间）") ran into each other
         title = f"{method_name(name)}<br>{' · '.join(details)}"
         panels[title] = (result.coords, colours, kinds)
     chart(method_grid(panels, colour_title=colour_title), key=key)

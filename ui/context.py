@@ -12,7 +12,6 @@ import streamlit as st
 from core.emotions import LABEL_SETS, LabelSet, label_set_from_json, zero_shot
 from core.encoders import ClipEncoder
 from core.folders import FolderRefused
-from core.plots import assign_colours
 from core.registry import ModelUnavailableError, default_model_name
 from ui.collections import (
     Collection,
@@ -89,7 +88,6 @@ def label_set_choice(choice: str, upload) -> tuple[LabelSet, str]:
         return label_set, label_set.name
     name = upload.name.rsplit(".", 1)[0]
     label_set = label_set_from_json(upload.getvalue(), name=name, file=upload.name)
-    assign_colours(label_set.labels)  # no two of its labels drawn in one colour
     return label_set, "custom:" + hashlib.sha256(upload.getvalue()).hexdigest()[:16]
 
 

@@ -188,6 +188,13 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "steering": ("Steering: push a picture towards an emotion", "引导：把图片推向一种情绪"),
     "picture": ("Picture", "图片"),
     "or_upload_one": ("…or re-colour a picture of your own", "……或为你自己的图片调色"),
+    "steering_map_k": (
+        "This map is drawn with k = {map_k}: at the mood board's k = {k} the pictures' "
+        "neighbour graph falls apart and LLE would fold it onto a few dots. The star is "
+        "placed by the map's own {map_k} neighbours; the ringed pictures are the mood board.",
+        "这张地图用 k = {map_k} 绘制：在情绪板的 k = {k} 下，图片的近邻图会分裂，LLE 会把它压成几个点。"
+        "星标按地图自己的 {map_k} 个近邻放置；圈出的图片是情绪板。",
+    ),
     "steering_caption": (
         "Steering moves the picture's vector in the model's space, not its pixels: it shows "
         "where a picture with more {target} would lie and which pictures are there. The "
@@ -218,6 +225,18 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "try another picture, or a target closer to the picture's own mood.",
         "仅靠颜色，模型对{target}的判断变化不大：图片里的内容（一张脸、一个物体）比颜色更有分量。"
         "整体调色无法改变内容；可以换一张图片，或选一个更接近图片本身情绪的目标。",
+    ),
+    "recolour_away": (
+        "These colours made the picture read less as {target}, not more: the mood board's "
+        "colours do not carry {target} for this model. Try the CLIP-guided grade.",
+        "这些颜色反而让图片更不像{target}：对这个模型来说，情绪板的色彩并不带有{target}。"
+        "试试 CLIP 引导调色。",
+    ),
+    "recolour_weak_reference": (
+        "The mood board's colours moved the model little toward {target}: what the picture "
+        "shows outweighs its colours. The CLIP-guided grade aims at {target} directly.",
+        "情绪板的色彩几乎没有让模型更倾向{target}：图片里的内容比颜色更有分量。"
+        "CLIP 引导调色会直接以{target}为目标。",
     ),
     "emo_s_help": ("Target probability after minus before.", "目标情绪概率：之后减去之前。"),
     "clip_i_help": (
@@ -384,8 +403,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     # map methods (names of algorithms stay as they are known)
     "projection_lle": ("LLE (standard)", "LLE（标准）"),
     "projection_lle-modified": ("LLE (modified)", "LLE（改进）"),
-    "projection_lle-hessian": ("LLE (Hessian)", "LLE（Hessian 海森）"),
-    "projection_lle-ltsa": ("LTSA", "LTSA（局部切空间对齐）"),
+    "projection_lle-hessian": ("LLE (Hessian)", "LLE（海森）"),
+    "projection_lle-ltsa": ("LTSA", "LTSA（局部切空间）"),
     "projection_umap": ("UMAP", "UMAP"),
     "projection_tsne": ("t-SNE", "t-SNE"),
     "projection_pca": ("PCA", "PCA"),

@@ -116,7 +116,9 @@ ZH: dict[str, str] = {
     "projection.collapsed": (
         "k = {k} 时，LLE 把这 {n_samples} 个点压到了仅仅 {spots} 个位置上；请试试更大的 k。"
     ),
-    "projection.k_raised": "{reason}因此地图改用 k = {used} 绘制：这是能把点展开的最小 k。",
+    "projection.k_raised": (
+        "{reason}因此地图改用 k = {used} 绘制：这是往上尝试时第一个能把点展开的 k。"
+    ),
     "projection.k_raised_best": (
         "{reason}k 一直加到 {limit}（试过的最大值）也没能把点充分展开；"
         "地图用的是试过的 k 中展开得最好的 k = {used}。"

@@ -112,4 +112,6 @@ def weak_reason(outcome) -> str | None:
         return None
     if outcome.probability_before >= 0.8:
         return "recolour_already"
-    return "recolour_weak"
+    if outcome.emo_s < -0.02:
+        return "recolour_away"
+    return "recolour_weak" if outcome.method == "colour grade" else "recolour_weak_reference"
