@@ -20,7 +20,7 @@ import numpy as np
 from core.defaults import BOARD_K, REG
 from core.emotions import zero_shot
 from core.encoders import ClipEncoder
-from core.projection import Projector, barycentric_weights, center, unit
+from core.projection import Projector, barycentric_weights, center, distinct_spots, unit
 
 # --- placement ----------------------------------------------------------------------------
 
@@ -198,13 +198,12 @@ def fit_image_map(
 
 
 def spread(coords: np.ndarray, decimals: int = 2) -> float:
-    """Share of distinct positions on a map scaled to the unit box (1.0: none overlap).
+    """Share of distinct positions on a map scaled to the unit box (1.0: none overlap):
+    :func:`core.projection.distinct_spots` over all the points.
 
     LLE folds each unconnected cluster of its neighbour graph into one point, so a map of a
     collection in a few clusters (emoji designs, photographs) can put 232 pictures on 3."""
-    span = np.ptp(coords, axis=0) + 1e-12
-    scaled = np.round((coords - coords.min(axis=0)) / span, decimals)
-    return len({tuple(row) for row in scaled}) / max(len(coords), 1)
+    return distinct_spots(coords, decimals) / max(len(coords), 1)
 
 
 def fit_legible_image_map(
