@@ -7,6 +7,7 @@ import ast
 import importlib
 import pickle
 import string
+import time
 from pathlib import Path
 
 import pytest
@@ -155,9 +156,27 @@ def test_model_details_name_no_server_paths(tmp_path):
         assert str(tmp_path) not in availability.detail, availability.detail
 
 
+def _parse(path: Path) -> ast.Module:
+    """Parse one source file, riding out CPython 3.11's racy AST depth counter.
+
+    On 3.11 the counter that ``ast.parse`` checks is shared by the whole interpreter, so a
+    background thread building an AST at the same moment (an import, numba in the UMAP
+    warm-up) can make a correct file raise ``SystemError: AST constructor recursion depth
+    mismatch`` (python/cpython#106905). A real syntax error is a ``SyntaxError`` and is not
+    retried.
+    """
+    source = path.read_text(encoding="utf-8")
+    for _ in range(4):
+        try:
+            return ast.parse(source, filename=str(path))
+        except SystemError:
+            time.sleep(0.05)
+    return ast.parse(source, filename=str(path))
+
+
 def _plain_refusals(path: Path) -> list[str]:
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_parse(path)):
         if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
             continue
         name = getattr(node.exc.func, "id", getattr(node.exc.func, "attr", ""))
