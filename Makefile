@@ -9,7 +9,7 @@ PUBLIC_URL ?=
 
 .PHONY: demo test test-slow lint
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-train.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-train.txt requirements-scale.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

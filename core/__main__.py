@@ -74,33 +74,66 @@ def command_embed(args: argparse.Namespace) -> int:
     from core.embedding import embed_paths, embed_texts
     from core.export import embeddings_npz, write_file
     from core.models import load_encoder
+    from core.store import StoreWriter, is_store
 
     if not args.paths and not args.texts:
         print("Nothing to embed: give image files or folders, or --texts.", file=sys.stderr)
         return EXIT_BAD_REQUEST
+    if args.engine == "ray":
+        from core.scale import require_ray
+
+        require_ray()  # no Ray: say how to install it before any model is loaded
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
     cache = _cache(args)
-    result = embed_paths(
-        args.paths,
-        encoder,
-        cache=cache,
-        batch_size=args.batch_size,
-        progress=_progress_printer("images"),
-    )
-    if args.texts:
-        result = result + embed_texts(
-            args.texts, encoder, cache=cache, progress=_progress_printer("texts")
+    writer = StoreWriter(args.out, encoder.model_id, encoder.dim) if is_store(args.out) else None
+    store = {"sink": writer.write, "skip": writer.written} if writer else {}
+    if writer is not None and writer.reused:
+        print(f"note: {writer.reused} items kept from an unfinished run", file=sys.stderr)
+    if args.engine == "ray":
+        from core.scale import embed_paths_on_ray
+
+        result = embed_paths_on_ray(
+            args.paths,
+            encoder,
+            args.model,
+            cache=cache,
+            progress=_progress_printer("images"),
+            address=args.address,
+            workers=args.workers,
+            batch_size=args.batch_size,
+            speedup=args.speedup,
+            gpus_per_worker=args.gpus_per_worker,
+            **store,
         )
+    else:
+        result = embed_paths(
+            args.paths,
+            encoder,
+            cache=cache,
+            batch_size=args.batch_size,
+            progress=_progress_printer("images"),
+            **store,
+        )
+    if args.texts:
+        texts = embed_texts(args.texts, encoder, cache=cache, progress=_progress_printer("texts"))
+        if writer is not None:
+            writer.write(texts)
+        result = result + texts
     for name, reason in result.rejected:
         print(f"refused {name}: {reason}", file=sys.stderr)
     for name, note in zip(result.names, result.notes, strict=True):
         if note:
             print(f"note {name}: {note}", file=sys.stderr)
-    if len(result) == 0:
+    reused = writer.reused if writer is not None else 0
+    if len(result) == 0 and not reused:
         print(f"Nothing could be embedded: {result.summary()}.", file=sys.stderr)
         return EXIT_NOTHING_EMBEDDED
-    write_file(args.out, embeddings_npz(result))
-    print(f"{result.summary()} with {encoder.model_id} (dim {encoder.dim}) → {args.out}")
+    if writer is not None:
+        writer.close()
+    else:
+        write_file(args.out, embeddings_npz(result))
+    kept = f", {reused} kept from an unfinished run" if reused else ""
+    print(f"{result.summary()}{kept} with {encoder.model_id} (dim {encoder.dim}) → {args.out}")
     return 0
 
 
@@ -139,17 +172,44 @@ def _rounded(labels, values) -> dict[str, float]:
     return {label: round(float(value), 4) for label, value in zip(labels, values, strict=True)}
 
 
+def _pictures(paths, encoder, cache):
+    """Pictures of ``paths``: ``.parquet`` stores are read as they are (their pictures
+    embedded by ``python -m core embed``), everything else is embedded now."""
+    from core.embedding import embed_paths
+    from core.messages import Message
+    from core.store import is_store, read_store
+
+    stores = [path for path in paths if is_store(path)]
+    result = embed_paths(
+        [path for path in paths if not is_store(path)],
+        encoder,
+        cache=cache,
+        progress=_progress_printer("images"),
+    )
+    for path in stores:
+        stored = read_store(path, kinds=("image",))
+        if len(stored) and stored.model_id != encoder.model_id:
+            raise ValueError(
+                Message(
+                    "store.other_model", path=path, stored=stored.model_id, current=encoder.model_id
+                )
+            )
+        stored.model_id = encoder.model_id
+        stored.rejected = []  # the store's own refusals were reported when it was written
+        result = result + stored
+    return result
+
+
 def _embed_request(args: argparse.Namespace, paths, texts):
     """Label set, encoder and embeddings (refusals printed) for the emotions/atlas commands."""
-    from core.embedding import embed_paths, embed_texts
+    from core.embedding import embed_texts
     from core.emotions import load_label_set
     from core.models import load_encoder
 
     label_set = load_label_set(args.labels)
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
     cache = _cache(args)
-    result = embed_paths(paths, encoder, cache=cache, progress=_progress_printer("images"))
-    result = result + embed_texts(texts, encoder, cache=cache)
+    result = _pictures(paths, encoder, cache) + embed_texts(texts, encoder, cache=cache)
     for name, reason in result.rejected:
         print(f"refused {name}: {reason}", file=sys.stderr)
     return label_set, encoder, result
@@ -229,7 +289,7 @@ def command_atlas(args: argparse.Namespace) -> int:
 
 def _placed_texts(args: argparse.Namespace, texts: list[str], collection: list[str]):
     """Embed ``texts`` and ``collection`` and place every text (one core call per text)."""
-    from core.embedding import embed_paths, embed_texts
+    from core.embedding import embed_texts
     from core.emotions import load_label_set
     from core.models import load_encoder
     from core.transfer import transfer_views
@@ -238,7 +298,7 @@ def _placed_texts(args: argparse.Namespace, texts: list[str], collection: list[s
     encoder = load_encoder(args.model, allow_download=args.allow_download, speedup=args.speedup)
     cache = _cache(args)
     embedded = embed_texts(texts, encoder, cache=cache)
-    gallery = embed_paths(collection, encoder, cache=cache)
+    gallery = _pictures(collection, encoder, cache)
     if not 1 <= args.k < len(gallery):
         raise ValueError(
             f"--k must be between 1 and the number of pictures - 1 ({len(gallery) - 1}); "
@@ -360,18 +420,28 @@ def command_eval_pocket(args: argparse.Namespace) -> int:
     return 0
 
 
-def batch_size_option(value: str) -> int:
-    """``--batch-size``: a whole number of at least 1."""
-    import core.embedding  # noqa: F401  (defines the message code)
-    from core.messages import Message
+def _counting(code: str, defined_in: str):
+    """An argparse type for a whole number of at least 1, refused with message ``code``."""
 
-    try:
-        size = int(value)
-    except ValueError:
-        size = None
-    if size is None or size < 1:
-        raise argparse.ArgumentTypeError(Message("embedding.bad_batch_size", value=repr(value)))
-    return size
+    def option(value: str) -> int:
+        import importlib
+
+        from core.messages import Message
+
+        importlib.import_module(defined_in)  # defines the message code
+        try:
+            count = int(value)
+        except ValueError:
+            count = None
+        if count is None or count < 1:
+            raise argparse.ArgumentTypeError(Message(code, value=repr(value)))
+        return count
+
+    return option
+
+
+batch_size_option = _counting("embedding.bad_batch_size", "core.embedding")
+workers_option = _counting("scale.bad_workers", "core.scale")
 
 
 def landmarks_option(value: str) -> int | str | None:
@@ -414,7 +484,34 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("paths", nargs="*", help="image files or folders (walked recursively)")
     embed.add_argument("--texts", nargs="+", default=[], metavar="TEXT")
     embed.add_argument("--model", default="pocket", help="model name (default: pocket)")
-    embed.add_argument("--out", default="embeddings.npz", help="output .npz file")
+    embed.add_argument(
+        "--out",
+        default="embeddings.npz",
+        help="output file: .npz, or .parquet (a store written batch by batch; a killed run "
+        "keeps what it finished and the next run with the same --out goes on from there)",
+    )
+    embed.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (this process, the default) or ray (Ray Data workers; needs "
+        "requirements-scale.txt)",
+    )
+    embed.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster to join (default $RAY_ADDRESS, else a local Ray started and "
+        "stopped by the command)",
+    )
+    embed.add_argument(
+        "--workers", type=workers_option, default=1, help="Ray workers, one encoder each"
+    )
+    embed.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        default=0,
+        help="GPUs per Ray worker (default 0: CPU workers)",
+    )
     embed.add_argument(
         "--batch-size",
         type=batch_size_option,
@@ -445,7 +542,9 @@ def build_parser() -> argparse.ArgumentParser:
         speedup_option(sub)
 
     emotions = commands.add_parser("emotions", help="zero-shot emotions of images or texts")
-    emotions.add_argument("--images", nargs="+", default=[], metavar="PATH")
+    emotions.add_argument(
+        "--images", nargs="+", default=[], metavar="PATH", help="files, folders or .parquet stores"
+    )
     emotions.add_argument("--texts", nargs="+", default=[], metavar="TEXT")
     emotions.add_argument("--json", action="store_true", help="one JSON object per line")
     common(emotions)
@@ -454,7 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     from core.projection import METHODS
 
     atlas = commands.add_parser("atlas", help="write an interactive atlas as standalone HTML")
-    atlas.add_argument("paths", nargs="+", help="image files or folders")
+    atlas.add_argument("paths", nargs="+", help="image files, folders or .parquet stores")
     atlas.add_argument("--texts", nargs="+", default=[], metavar="TEXT")
     atlas.add_argument("--method", choices=METHODS, default="lle")
     atlas.add_argument("--dims", type=int, choices=(2, 3), default=2)

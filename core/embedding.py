@@ -226,6 +226,109 @@ def _prepared(encoder: ClipEncoder, batches: list, prefetch: bool):
             yield ready
 
 
+@dataclass
+class Plan:
+    """What an embedding run has to do, worked out before any picture is decoded.
+
+    Every source is hashed (streamed); cached vectors are looked up; copies of one content
+    share one decode. ``pending`` are the indices left to decode and encode, in order.
+    Both engines (this module's local one and :mod:`core.scale`'s Ray one) fill it the
+    same way and finish it with :meth:`result`, so they refuse and name items alike.
+    """
+
+    sources: list
+    hashes: dict[int, str] = field(default_factory=dict)
+    reasons: dict[int, str] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    first_of: dict[str, int] = field(default_factory=dict)
+    copies: dict[str, list[int]] = field(default_factory=dict)  # pending content -> items
+    pending: list[int] = field(default_factory=list)
+    skipped: set[int] = field(default_factory=set)
+    encoded: int = 0
+
+    def batches(self, batch_size: int) -> list[list[tuple[int, str, Path | bytes]]]:
+        pending = self.pending
+        return [
+            [(i, self.sources[i][0], self.sources[i][1]) for i in pending[at : at + batch_size]]
+            for at in range(0, len(pending), batch_size)
+        ]
+
+    def with_copies(self, batch) -> list[int]:
+        """The batch's items and every copy of their content, in input order."""
+        return sorted(i for index, _, _ in batch for i in self.copies[self.hashes[index]])
+
+    def done(self, kept, refusals, fresh) -> dict[str, np.ndarray]:
+        """Record one encoded batch: ``kept`` (index, sha256, note) rows and their vectors."""
+        self.reasons.update(refusals)
+        new = {h: row for (_, h, _), row in zip(kept, fresh, strict=True)}
+        self.notes.update({index: note for index, _, note in kept})
+        self.vectors.update(new)
+        self.encoded += len(kept)
+        return new
+
+    def rows(self, indices, model_id: str, dim: int) -> EmbeddingSet:
+        """The items ``indices`` as an :class:`EmbeddingSet`: embedded ones and refusals."""
+        result = EmbeddingSet(model_id, vectors=np.zeros((0, dim), np.float32))
+        for index in indices:
+            content_hash = self.hashes.get(index)
+            first = self.first_of.get(content_hash, index)
+            if content_hash not in self.vectors and first in self.reasons:
+                self.reasons[index] = self.reasons[first]
+        kept = [i for i in indices if i not in self.reasons and self.hashes.get(i) in self.vectors]
+        result.names = [self.sources[i][0] for i in kept]
+        result.kinds = ["image"] * len(kept)
+        result.hashes = [self.hashes[i] for i in kept]
+        result.notes = [self.notes.get(self.first_of.get(self.hashes[i], i), "") for i in kept]
+        if kept:
+            result.vectors = np.stack([self.vectors[self.hashes[i]] for i in kept])
+            result.vectors = result.vectors.astype(np.float32)
+        refused = [i for i in indices if i in self.reasons]
+        result.rejected = [(self.sources[i][0], self.reasons[i]) for i in refused]
+        return result
+
+    def result(self, model_id: str, dim: int) -> EmbeddingSet:
+        """Every item not skipped, in input order."""
+        indices = [i for i in range(len(self.sources)) if i not in self.skipped]
+        result = self.rows(indices, model_id, dim)
+        result.encoded = self.encoded
+        return result
+
+
+def plan_embedding(
+    sources: Iterable[ImageSource],
+    encoder: ClipEncoder,
+    cache: EmbeddingCache | None = None,
+    skip: dict[str, str | None] | None = None,
+) -> Plan:
+    """Hash ``sources``, look them up in ``cache`` and leave what is missing in ``pending``.
+
+    ``skip`` maps names already done elsewhere (a store's parts from a killed run) to their
+    sha256: an item whose name and content both match is left out of the run altogether.
+    """
+    plan = Plan(list(sources))
+    skip = skip or {}
+    for index, (name, source) in enumerate(plan.sources):
+        try:
+            plan.hashes[index] = _content_hash(source)
+        except ImageRejected as error:
+            plan.reasons[index] = message_of(error)
+        except OSError as error:
+            plan.reasons[index] = unreadable(error)
+        if name in skip and skip[name] is not None and skip[name] == plan.hashes.get(index):
+            plan.skipped.add(index)
+            plan.hashes.pop(index, None)
+    if cache is not None:
+        wanted = set(plan.hashes.values())
+        plan.vectors.update(cache.get_many(encoder.model_id, "image", wanted, dim=encoder.dim))
+    for index, content_hash in plan.hashes.items():
+        if content_hash not in plan.vectors:
+            plan.first_of.setdefault(content_hash, index)
+            plan.copies.setdefault(content_hash, []).append(index)
+    plan.pending = sorted(plan.first_of.values())
+    return plan
+
+
 def embed_images(
     sources: Iterable[ImageSource],
     encoder: ClipEncoder,
@@ -234,6 +337,8 @@ def embed_images(
     batch_size: int = 32,
     progress: ProgressCallback | None = None,
     prefetch: bool = False,
+    sink=None,
+    skip: dict[str, str | None] | None = None,
 ) -> EmbeddingSet:
     """Embed pictures given as ``(name, path or bytes)`` pairs.
 
@@ -243,72 +348,51 @@ def embed_images(
     batch while the model encodes the current one (Pillow and torch both release the GIL).
     It is off by default: on 2 cores, where torch already uses both, it was slower
     (``benchmarks/RESULTS.md``, "Pipeline overhead"); it can pay where cores are spare.
+
+    ``sink``, when given, is called with an :class:`EmbeddingSet` of every finished part
+    (first the items the cache already had, then each batch): a store writes them as
+    they come (:class:`core.store.StoreWriter`). ``skip``: see :func:`plan_embedding`.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(Message("embedding.bad_batch_size", value=batch_size))
-    sources = list(sources)
-    total = len(sources)
-    vectors: dict[str, np.ndarray] = {}
-    hashes: dict[int, str] = {}
-    reasons: dict[int, str] = {}
-    notes: dict[int, str] = {}
-    for index, (_, source) in enumerate(sources):
-        try:
-            hashes[index] = _content_hash(source)
-        except ImageRejected as error:
-            reasons[index] = message_of(error)
-        except OSError as error:
-            reasons[index] = unreadable(error)
-    if cache is not None:
-        vectors.update(
-            cache.get_many(encoder.model_id, "image", set(hashes.values()), dim=encoder.dim)
-        )
-
-    # one decode per distinct content: copies take the first one's vector or refusal
-    first_of: dict[str, int] = {}
-    for index, content_hash in hashes.items():
-        if content_hash not in vectors:
-            first_of.setdefault(content_hash, index)
-    pending = sorted(first_of.values())
-    batches = [
-        [(i, sources[i][0], sources[i][1]) for i in pending[start : start + batch_size]]
-        for start in range(0, len(pending), batch_size)
-    ]
-    done = total - len(pending)
+    plan = plan_embedding(sources, encoder, cache, skip)
+    total = len(plan.sources)
+    batches = plan.batches(batch_size)
+    done = total - len(plan.pending)
+    if sink is not None:  # what needs no encoding: cache hits and refusals at hashing
+        waiting = {i for members in plan.copies.values() for i in members} | plan.skipped
+        sink(plan.rows([i for i in range(total) if i not in waiting], *_shape(encoder)))
     if progress is not None:
         progress(done, total)
-    encoded = 0
     for batch, (kept, refusals, pixels) in zip(
         batches, _prepared(encoder, batches, prefetch), strict=True
     ):
-        reasons.update(refusals)
-        if kept:
-            fresh = encoder.encode_pixels(pixels)
-            new = {h: row for (_, h, _), row in zip(kept, fresh, strict=True)}
-            notes.update({index: note for index, _, note in kept})
-            vectors.update(new)
-            encoded += len(kept)
-            if cache is not None:
-                cache.put_many(encoder.model_id, "image", new)
+        new = plan.done(kept, refusals, encoder.encode_pixels(pixels) if kept else [])
+        if cache is not None and new:
+            cache.put_many(encoder.model_id, "image", new)
+        if sink is not None:
+            sink(plan.rows(plan.with_copies(batch), *_shape(encoder)))
         done += len(batch)
         if progress is not None:
             progress(done, total)
-    for index, content_hash in hashes.items():
-        first = first_of.get(content_hash, index)
-        if content_hash not in vectors and first in reasons:
-            reasons[index] = reasons[first]
+    return plan.result(*_shape(encoder))
 
-    result = _empty(encoder)
-    kept_rows = [i for i in range(total) if i not in reasons and hashes.get(i) in vectors]
-    result.names = [sources[i][0] for i in kept_rows]
-    result.kinds = ["image"] * len(kept_rows)
-    result.hashes = [hashes[i] for i in kept_rows]
-    result.notes = [notes.get(i, "") for i in kept_rows]
-    if kept_rows:
-        result.vectors = np.stack([vectors[hashes[i]] for i in kept_rows]).astype(np.float32)
-    result.rejected = [(sources[i][0], reasons[i]) for i in sorted(reasons)]
-    result.encoded = encoded
-    return result
+
+def _shape(encoder: ClipEncoder) -> tuple[str, int]:
+    return encoder.model_id, encoder.dim
+
+
+def list_sources(paths: Iterable[str | os.PathLike]) -> tuple[list[ImageSource], list]:
+    """``(name, path)`` of every file named or below the folders named, and a refusal for
+    each path that does not exist. Names are the paths as given (``str``)."""
+    missing = []
+    sources: list[ImageSource] = []
+    for path in iter_files(paths):
+        if os.path.exists(path):  # folders, devices and pipes are refused when hashed
+            sources.append((str(path), path))
+        else:
+            missing.append((str(path), Message("embedding.no_such_path")))
+    return sources, missing
 
 
 def embed_paths(
@@ -317,13 +401,11 @@ def embed_paths(
     **kwargs,
 ) -> EmbeddingSet:
     """Embed image files and every file below the folders given (see :func:`embed_images`)."""
-    missing = []
-    sources: list[ImageSource] = []
-    for path in iter_files(paths):
-        if os.path.exists(path):  # folders, devices and pipes are refused when hashed
-            sources.append((str(path), path))
-        else:
-            missing.append((str(path), Message("embedding.no_such_path")))
+    sources, missing = list_sources(paths)
+    if missing and kwargs.get("sink") is not None:
+        refused = _empty(encoder)
+        refused.rejected = missing
+        kwargs["sink"](refused)
     result = embed_images(sources, encoder, **kwargs)
     result.rejected = missing + result.rejected
     return result

@@ -21,6 +21,8 @@ import core.models
 import core.pocket.towers
 import core.projection
 import core.registry
+import core.scale
+import core.store
 import core.texts
 from core.messages import EN, Message, joined, message_of
 from ui.messages_zh import ZH

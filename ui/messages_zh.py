@@ -236,4 +236,15 @@ ZH: dict[str, str] = {
     "room.bad_key": "这个教师密钥打不开房间 {room}。",
     "room.no_entry": "房间 {room} 里没有第 {entry} 句。",
     "room.bad_title": "房间标题需要 1 到 {limit} 个字符。",
+    # core.store and core.scale: Parquet stores and the Ray engine
+    "store.not_a_store": "{path} 不是情绪地图的向量库（{reason}）",
+    "store.mixed_models": "{path} 含有不止一个模型的向量（{models}）；一张地图只能用一个模型",
+    "store.needs_pyarrow": "读写 .parquet 需要 pyarrow：pip install -r requirements-scale.txt",
+    "store.other_model": "{path} 是由 {stored} 嵌入的，不是当前的 {current}：请在侧边栏选择那个模型",
+    "scale.needs_ray": (
+        "--engine ray 需要 Ray Data，这台机器上没有安装："
+        "pip install -r requirements-scale.txt（或 pip install 'ray[data]'）"
+    ),
+    "scale.bad_workers": "工作进程数必须是至少为 1 的整数，收到的是 {value}",
+    "scale.cannot_join": "无法连接到 {address} 的 Ray 集群：{reason}",
 }

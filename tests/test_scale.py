@@ -1,0 +1,238 @@
+"""Large collections: the Ray engine, the Parquet store, a killed run resumed.
+
+The Ray tests start a real local Ray (a few seconds) and its workers load the real pocket
+model; the store is written and read by the real command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_cli import run_cli
+
+from core.embedding import EmbeddingSet
+from core.store import read_store
+
+ROOT = Path(__file__).resolve().parent.parent
+GALLERY = ROOT / "assets" / "gallery" / "images"
+
+
+@pytest.fixture(scope="module")
+def mixed_folder(corpus, tmp_path_factory):
+    """40 gallery pictures, the intake corpus (good, odd and bad files) and one copy."""
+    folder = tmp_path_factory.mktemp("mixed")
+    for path in sorted(GALLERY.iterdir())[:40]:
+        shutil.copy(path, folder / path.name)
+    for path in corpus.values():
+        shutil.copy(path, folder / path.name)
+    shutil.copy(folder / "red.png", folder / "red_copy.png")
+    return folder
+
+
+def _by_name(embeddings: EmbeddingSet) -> dict[str, np.ndarray]:
+    return dict(zip(embeddings.names, embeddings.vectors, strict=True))
+
+
+def test_the_ray_engine_gives_the_local_engines_vectors_and_refusals(mixed_folder, tmp_path):
+    local = run_cli("embed", mixed_folder, "--no-cache", "--out", tmp_path / "local.npz")
+    assert local.returncode == 0, local.stderr
+    ray = run_cli(
+        "embed",
+        mixed_folder,
+        "--no-cache",
+        "--engine",
+        "ray",
+        "--workers",
+        "2",
+        "--batch-size",
+        "8",
+        "--out",
+        tmp_path / "ray.npz",
+    )
+    assert ray.returncode == 0, ray.stderr
+    first = EmbeddingSet.load_npz(tmp_path / "local.npz")
+    second = EmbeddingSet.load_npz(tmp_path / "ray.npz")
+    assert second.names == first.names  # input order, not the order batches finished in
+    assert len(first) >= 50
+    cosines = np.sum(first.vectors * second.vectors, axis=1)
+    assert cosines.min() >= 0.9999, cosines.min()
+    assert second.hashes == first.hashes and second.notes == first.notes
+    assert second.rejected == first.rejected and len(first.rejected) >= 6
+    refusals = [line for line in ray.stderr.splitlines() if line.startswith("refused ")]
+    assert refusals == [line for line in local.stderr.splitlines() if line.startswith("refused ")]
+
+
+def test_a_rerun_on_ray_encodes_nothing_the_cache_has(mixed_folder, tmp_path):
+    cache = tmp_path / "cache"
+    out = tmp_path / "store.parquet"
+    first = run_cli("embed", mixed_folder, "--out", out, cache=cache)
+    assert first.returncode == 0, first.stderr
+    again = run_cli("embed", mixed_folder, "--engine", "ray", "--out", out, cache=cache)
+    assert again.returncode == 0, again.stderr
+    embedded = read_store(out)
+    assert f"{len(embedded)} embedded" in again.stdout
+    assert f"{len(embedded)} from cache" in again.stdout  # no Ray worker was needed
+    assert {name for name, _ in embedded.rejected} == {name for name, _ in read_store(out).rejected}
+
+
+def test_the_store_has_one_row_per_item_and_reads_back_as_the_npz_does(mixed_folder, tmp_path):
+    run_cli("embed", mixed_folder, "--no-cache", "--out", tmp_path / "a.npz")
+    done = run_cli(
+        "embed",
+        mixed_folder,
+        "--no-cache",
+        "--batch-size",
+        "8",
+        "--texts",
+        "我爱你",
+        "--out",
+        tmp_path / "a.parquet",
+    )
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "a.parquet.parts").exists()
+    npz = EmbeddingSet.load_npz(tmp_path / "a.npz")
+    store = read_store(tmp_path / "a.parquet")
+    assert store.model_id == npz.model_id
+    vectors = _by_name(store)
+    assert set(vectors) == set(npz.names) | {"我爱你"}
+    for name, vector in _by_name(npz).items():  # other batch sizes: rounding apart only
+        assert float(vectors[name] @ vector) >= 0.9999
+    assert sorted(store.rejected) == sorted(npz.rejected)
+    # the refusals keep their message codes (the dashboard says them in Chinese)
+    assert all(getattr(reason, "code", None) for _, reason in store.rejected)
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(tmp_path / "a.parquet")
+    assert table.num_rows == len(store) + len(store.rejected)
+    vector_type = table.schema.field("vector").type
+    assert vector_type.list_size == 128 and str(vector_type.value_type) == "float"
+    assert pq.ParquetFile(tmp_path / "a.parquet").num_row_groups > 1  # written batch by batch
+
+
+def test_a_killed_run_keeps_its_parts_and_the_next_run_goes_on(tmp_path):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for path in sorted(GALLERY.iterdir())[:120]:
+        shutil.copy(path, folder / path.name)
+    out = tmp_path / "store.parquet"
+    command = [sys.executable, "-m", "core", "embed", str(folder), "--no-cache"]
+    command += ["--batch-size", "4", "--out", str(out)]
+    running = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    parts = tmp_path / "store.parquet.parts"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and running.poll() is None:
+        if parts.is_dir() and len(list(parts.glob("part-*.parquet"))) >= 3:
+            break
+        time.sleep(0.05)
+    assert running.poll() is None, "the run ended before it could be killed"
+    os.killpg(running.pid, signal.SIGKILL)
+    running.wait()
+    assert not out.exists()
+    unfinished = read_store(out)  # the parts of a killed run read as a store already
+    assert 0 < len(unfinished) < 120
+
+    done = run_cli("embed", folder, "--no-cache", "--batch-size", "4", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(unfinished)} kept from an unfinished run" in done.stdout
+    assert f"{120 - len(unfinished)} embedded" in done.stdout
+    store = read_store(out)
+    assert sorted(store.names) == sorted(str(p) for p in folder.iterdir())  # none lost, none twice
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).num_rows == 120
+
+
+def test_the_atlas_and_place_commands_read_a_store(tmp_path):
+    out = tmp_path / "gallery.parquet"
+    assert run_cli("embed", GALLERY, "--no-cache", "--out", out).returncode == 0
+    atlas = run_cli("atlas", out, "--texts", "我爱你", "--out", tmp_path / "atlas.html")
+    assert atlas.returncode == 0, atlas.stderr
+    assert "233 embedded" in atlas.stdout  # 232 pictures from the store and the sentence
+    placed = run_cli("place", "--texts", "我爱你", "--collection", out, "--json")
+    assert placed.returncode == 0, placed.stderr
+    assert '"top": "love"' in placed.stdout
+
+
+def test_a_store_of_another_model_is_refused_with_its_name(tmp_path, tiny_encoder):
+    from conftest import TINY
+
+    out = tmp_path / "tiny.parquet"
+    assert (
+        run_cli("embed", GALLERY / "emoji_000_2600.png", "--model", TINY, "--out", out).returncode
+        == 0
+    )
+    done = run_cli("emotions", "--images", out)
+    assert done.returncode == 2
+    assert "was embedded by" in done.stderr and "--model" in done.stderr, done.stderr
+
+
+def test_without_ray_the_ray_engine_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an install without Ray looks like
+    done = run_cli("embed", GALLERY, "--engine", "ray", "--out", tmp_path / "x.npz")
+    assert done.returncode == 2
+    assert "requirements-scale.txt" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _ray_workers() -> list[int]:
+    """Process ids of this machine's Ray Data encoder workers (from their process titles)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"MapWorker" in title and b"EncoderActor" in title:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through /proc")
+def test_a_ray_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path):
+    from core.embedding import embed_paths
+    from core.models import load_encoder
+    from core.scale import embed_paths_on_ray
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for path in sorted(GALLERY.iterdir())[:160]:
+        shutil.copy(path, folder / path.name)
+    encoder = load_encoder("pocket")
+    killed = []
+
+    def kill_one_worker(done: int, total: int) -> None:
+        if done and done < total and not killed:
+            workers = _ray_workers()
+            if workers:
+                os.kill(workers[0], signal.SIGKILL)
+                killed.append(workers[0])
+
+    parts = []
+    result = embed_paths_on_ray(
+        [folder],
+        encoder,
+        "pocket",
+        workers=2,
+        batch_size=4,
+        progress=kill_one_worker,
+        sink=parts.append,
+    )
+    assert killed, "no worker was found to kill"
+    expected = embed_paths([folder], encoder)
+    assert result.names == expected.names  # none lost
+    written = [name for part in parts for name in part.names]
+    assert sorted(written) == sorted(expected.names)  # none written twice
+    assert np.sum(result.vectors * expected.vectors, axis=1).min() >= 0.9999
