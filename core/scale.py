@@ -38,7 +38,9 @@ define(
             "--engine ray needs Ray Data, which is not installed here: "
             "pip install -r requirements-scale.txt  (or: pip install 'ray[data]')"
         ),
-        "scale.bad_workers": "the number of workers must be a whole number of at least 1, got {value}",
+        "scale.bad_workers": (
+            "the number of workers must be a whole number of at least 1, got {value}"
+        ),
         "scale.cannot_join": "could not reach the Ray cluster at {address}: {reason}",
     }
 )

@@ -240,7 +240,9 @@ ZH: dict[str, str] = {
     "store.not_a_store": "{path} 不是情绪地图的向量库（{reason}）",
     "store.mixed_models": "{path} 含有不止一个模型的向量（{models}）；一张地图只能用一个模型",
     "store.needs_pyarrow": "读写 .parquet 需要 pyarrow：pip install -r requirements-scale.txt",
-    "store.other_model": "{path} 是由 {stored} 嵌入的，不是当前的 {current}：请在侧边栏选择那个模型",
+    "store.other_model": (
+        "{path} 是由 {stored} 嵌入的，不是当前的 {current}：请选择那个模型（--model 或侧边栏）"
+    ),
     "scale.needs_ray": (
         "--engine ray 需要 Ray Data，这台机器上没有安装："
         "pip install -r requirements-scale.txt（或 pip install 'ray[data]'）"
