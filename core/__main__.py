@@ -243,7 +243,7 @@ def command_atlas(args: argparse.Namespace) -> int:
     from core.atlas import build_atlas
     from core.export import atlas_html, write_file
     from core.images import thumbnail_webp
-    from core.plots import atlas_figure
+    from core.plots import atlas_figure, legible_rows
 
     label_set, encoder, result = _embed_request(args, args.paths, args.texts)
     atlas = build_atlas(
@@ -259,18 +259,12 @@ def command_atlas(args: argparse.Namespace) -> int:
     )
     for notice in atlas.projector.notices_:
         print(f"note: {notice}", file=sys.stderr)
-    thumbnails = None
-    if result.kinds.count("image") <= 300:
-        pictures = {
-            item.name: item.image
-            for item in _load_images(
-                [n for n, k in zip(result.names, result.kinds, strict=True) if k == "image"]
-            )
-        }
-        thumbnails = [
-            thumbnail_webp(pictures[n], defaults.MAP_THUMBNAIL) if n in pictures else None
-            for n in result.names
-        ]
+    shown = legible_rows(atlas.coords, result.kinds)  # all, or a spread sample of a big map
+    pictures = {item.name: item.image for item in _load_images([result.names[i] for i in shown])}
+    thumbnails = [
+        thumbnail_webp(pictures[n], defaults.MAP_THUMBNAIL) if n in pictures else None
+        for n in result.names
+    ]
     names = dict(label_set.names)
     figure = atlas_figure(
         atlas.coords,

@@ -33,6 +33,10 @@ EMOTION_COLOURS = {
 _EXTRA = ("#9467bd", "#8c564b", "#bcbd22", "#393b79", "#637939", "#843c39", "#5254a3", "#6b6ecf")
 TEXT_COLOUR = "#111111"
 THUMBNAIL_LIMIT = MAP_THUMBNAIL_LIMIT
+# Above this many pictures a 2-D map draws its dots with WebGL (SVG slows down past a few
+# thousand points) and small, and shows thumbnails of a spread sample only.
+WEBGL_FROM = 2000
+THUMBNAIL_SAMPLE = 120
 FONT = dict(family="Noto Sans, Noto Sans CJK SC, Microsoft YaHei, sans-serif", size=15)
 
 
@@ -99,8 +103,9 @@ def atlas_figure(
     coords : ndarray of shape (n_items, 2 or 3)
     names, kinds, top_labels : one per row (kind is "image" or "text")
     label_names : display name per label id (e.g. Chinese), optional
-    thumbnails : PNG bytes per row (None for texts); drawn on 2-D maps up to
-        :data:`THUMBNAIL_LIMIT` images
+    thumbnails : PNG bytes per row (None for texts and pictures without one); drawn on 2-D
+        maps up to :data:`THUMBNAIL_LIMIT` images; large maps give them for the rows of
+        :func:`legible_rows` only. Above :data:`WEBGL_FROM` pictures dots are WebGL.
     highlight : rows to ring (e.g. the mood board of a selected text)
     words : the figure's own words in the reader's language (see :data:`WORDS`)
     """
@@ -111,17 +116,19 @@ def atlas_figure(
     labels = np.asarray(top_labels)
     display = label_names or {}
     fig = go.Figure()
-    scatter = go.Scatter3d if three_d else go.Scatter
-    pictured = not three_d and _thumbnail_rows(kinds, thumbnails) is not None
+    many = int(np.sum(kinds == "image")) > WEBGL_FROM
+    scatter = go.Scatter3d if three_d else (go.Scattergl if many else go.Scatter)
+    drawn = _thumbnail_rows(kinds, thumbnails) if not three_d else None
+    pictured = drawn is not None and len(drawn) == int(np.sum(kinds == "image"))
     for label in dict.fromkeys(labels[kinds == "image"]):
         rows = np.flatnonzero((kinds == "image") & (labels == label))
         colour = emotion_colour(label)
         # Under thumbnails (drawn below the traces, so labels stay on top) a picture's
-        # emotion is a coloured ring around it; without them, a dot.
+        # emotion is a coloured ring around it; without them, a dot (small when many).
         marker = (
             dict(size=15, color="rgba(0,0,0,0)", line=dict(color=colour, width=2.5))
             if pictured
-            else dict(size=6 if three_d else 11, color=colour, opacity=0.9)
+            else dict(size=6 if three_d else (4 if many else 11), color=colour, opacity=0.9)
         )
         fig.add_trace(
             scatter(
@@ -137,7 +144,7 @@ def atlas_figure(
     text_rows = np.flatnonzero(kinds == "text")
     if len(text_rows):
         fig.add_trace(
-            scatter(
+            (go.Scatter3d if three_d else go.Scatter)(  # SVG text: halos, labels past the axes
                 **_axes(coords[text_rows]),
                 mode="markers+text",
                 name=words["texts"],
@@ -196,6 +203,27 @@ def _axes(points: np.ndarray) -> dict:
 
 def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def legible_rows(coords: np.ndarray, kinds, sample: int = THUMBNAIL_SAMPLE) -> list[int]:
+    """The pictures whose thumbnails a 2-D map should carry: all of them up to
+    :data:`THUMBNAIL_LIMIT`, else a spread sample of about ``sample``: the map is cut into
+    a grid and each occupied cell gives the picture nearest its centre, so thumbnails
+    never pile up where the pictures are dense."""
+    kinds = np.asarray(kinds)
+    images = np.flatnonzero(kinds == "image")
+    if len(images) <= THUMBNAIL_LIMIT:
+        return images.tolist()
+    points = np.asarray(coords)[images, :2]
+    low, span = points.min(axis=0), np.ptp(points, axis=0)
+    side = max(1, int(np.sqrt(sample)))
+    scaled = (points - low) / np.where(span > 0, span, 1.0) * side
+    cells = np.minimum(scaled.astype(int), side - 1)
+    offset = np.linalg.norm(scaled - cells - 0.5, axis=1)
+    chosen: dict[tuple[int, int], int] = {}
+    for row in np.argsort(offset, kind="stable"):
+        chosen.setdefault((int(cells[row, 0]), int(cells[row, 1])), int(images[row]))
+    return sorted(chosen.values())
 
 
 def _thumbnail_rows(kinds, thumbnails) -> list[int] | None:

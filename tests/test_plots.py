@@ -8,11 +8,13 @@ import plotly.graph_objects as go
 from core.images import thumbnail_png
 from core.plots import (
     THUMBNAIL_LIMIT,
+    THUMBNAIL_SAMPLE,
     add_path,
     atlas_figure,
     confusion_figure,
     emotion_bars,
     emotion_colour,
+    legible_rows,
     mood_board,
 )
 
@@ -174,3 +176,31 @@ def test_sentence_labels_on_the_atlas_go_apart():
     sides = list(fig.data[-1].textposition)
     assert sides[0] != sides[1]  # two close sentences get different sides
     assert "right" not in sides[2]  # the one at the right edge is not written off the plot
+
+
+def test_a_large_map_draws_webgl_dots_and_a_spread_sample_of_thumbnails():
+    rng = np.random.default_rng(0)
+    count = 20_000
+    coords = np.r_[rng.normal(size=(count - 200, 2)) * 0.1, rng.uniform(-3, 3, size=(200, 2))]
+    kinds = ["image"] * count
+    rows = legible_rows(coords, kinds)
+    assert 40 <= len(rows) <= THUMBNAIL_SAMPLE
+    picked = coords[rows]
+    gaps = np.linalg.norm(picked[:, None] - picked[None], axis=2) + np.eye(len(rows)) * 9
+    assert gaps.min(axis=1).min() > 0.05  # no two thumbnails on one spot of the dense core
+    assert picked[:, 0].min() < -2 and picked[:, 0].max() > 2  # the sparse edges get some
+    picture = _items(1)[4][0]
+    chosen = set(rows)
+    thumbs = [picture if i in chosen else None for i in range(count)]
+    names = [str(i) for i in range(count)]
+    fig = atlas_figure(coords, names, kinds, ["joy"] * count, thumbnails=thumbs)
+    assert all(isinstance(trace, go.Scattergl) for trace in fig.data)
+    with_text = atlas_figure(
+        coords, [*names[:-1], "我爱你"], [*kinds[:-1], "text"], ["joy"] * count
+    )
+    assert isinstance(with_text.data[-1], go.Scatter)  # sentences stay SVG: halo, no clipping
+    assert fig.data[0].marker.size == 4  # dots, not the rings drawn around every thumbnail
+    assert len(fig.layout.images) == len(rows)
+    small = atlas_figure(coords[:50], names[:50], kinds[:50], ["joy"] * 50)
+    assert isinstance(small.data[0], go.Scatter)
+    assert legible_rows(coords[:50], kinds[:50]) == list(range(50))

@@ -6,6 +6,7 @@ model; the store is written and read by the real command.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -236,3 +237,74 @@ def test_a_ray_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path):
     written = [name for part in parts for name in part.names]
     assert sorted(written) == sorted(expected.names)  # none written twice
     assert np.sum(result.vectors * expected.vectors, axis=1).min() >= 0.9999
+
+
+def _large_store(folder: Path, copies: int) -> Path:
+    """A store of the real gallery and ``copies`` more pictures: copies of its files with
+    their vectors slightly moved (a large collection in seconds, not in an hour)."""
+    from core.models import load_encoder
+    from core.store import StoreWriter
+
+    pictures = folder / "gallery"
+    shutil.copytree(GALLERY, pictures)
+    out = folder / "collection.parquet"
+    assert run_cli("embed", pictures, "--no-cache", "--out", out).returncode == 0
+    gallery = read_store(out)
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, len(gallery), copies)
+    noisy = gallery.vectors[rows] + rng.normal(scale=0.05, size=(copies, gallery.vectors.shape[1]))
+    noisy = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+    (folder / "copies").mkdir()
+    names = []
+    for number, row in enumerate(rows):
+        names.append(str(folder / "copies" / f"{number:05d}.png"))
+        shutil.copy(gallery.names[row], names[-1])
+    more = EmbeddingSet(gallery.model_id, names, ["image"] * copies, noisy, [""] * copies, names)
+    writer = StoreWriter(folder / "large.parquet", load_encoder("pocket").model_id, 128)
+    writer.write(gallery)
+    writer.write(more)
+    writer.close()
+    out.unlink()
+    return folder / "large.parquet"
+
+
+def _length(values) -> int:
+    """How many numbers a figure's array holds (plotly writes big ones as typed arrays)."""
+    if isinstance(values, dict):
+        import base64
+
+        return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+    return len(values)
+
+
+def test_the_atlas_page_maps_a_large_store_with_webgl_and_a_sample_of_thumbnails(
+    tmp_path, monkeypatch
+):
+    from test_app import open_page
+
+    store = _large_store(tmp_path, 2300)
+    monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(tmp_path))
+    at = open_page("pages/atlas.py", "zh", language="zh", source="store")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="store_path").value == str(store)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    dots = [trace for trace in spec["data"] if trace["type"] == "scattergl"]
+    assert sum(_length(trace["x"]) for trace in dots) == 2532
+    images = spec["layout"].get("images", [])
+    assert 10 <= len(images) <= 120  # a spread sample, from the files that are there
+    assert str(tmp_path) not in at.get("plotly_chart")[0].proto.spec  # no server path
+
+
+def test_a_store_of_another_model_is_refused_on_the_page_in_chinese(tmp_path, monkeypatch):
+    from conftest import TINY
+    from test_app import open_page
+
+    picture = GALLERY / "emoji_000_2600.png"
+    assert (
+        run_cli("embed", picture, "--model", TINY, "--out", tmp_path / "t.parquet").returncode == 0
+    )
+    monkeypatch.setenv("EMOTION_ATLAS_FOLDERS", str(tmp_path))
+    at = open_page("pages/atlas.py", "zh", language="zh", source="store")
+    assert not at.exception
+    assert any("请选择那个模型" in error.value for error in at.error), [e.value for e in at.error]
+    assert all(str(tmp_path) not in error.value for error in at.error)

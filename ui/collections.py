@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +31,8 @@ from core.images import (
     too_large,
     unreadable,
 )
-from core.messages import message_of
+from core.messages import Message, message_of
+from core.store import read_store
 from ui.i18n import t
 from ui.models import get_encoder
 
@@ -217,3 +221,147 @@ def merge(collections: list[Collection | None]) -> Collection:
     merged = Collection(key, embeddings, thumbnails, pictures, captions)
     st.session_state["merged_collection"] = merged
     return merged
+
+
+# --- a Parquet store on the server (``python -m core embed … --out FILE.parquet``) ---------
+
+
+def store_choices() -> list[Path]:
+    """The stores a browser may open: ``*.parquet`` files in an allowed folder or one
+    folder below it. Nothing else on the server can be named from the browser."""
+    found = []
+    for root in folders.allowed_roots():
+        for pattern in ("*.parquet", "*/*.parquet"):
+            found.extend(path for path in sorted(root.glob(pattern)) if path.is_file())
+    return found
+
+
+def store_label(path: str) -> str:
+    """A store as the sidebar shows it: its allowed folder's name and the file name."""
+    for root in folders.allowed_roots():
+        if Path(path).is_relative_to(root):
+            return f"{root.name}/{Path(path).relative_to(root)}"
+    return Path(path).name
+
+
+class StorePictures(Mapping):
+    """A store's pictures, read from their files only when a page shows one.
+
+    Only files inside an allowed folder are read (through :func:`core.folders.read_file`
+    and the usual intake); one that is missing or refused shows as a grey tile. The last
+    :data:`KEEP` pictures stay decoded, so memory stays bounded however large the store.
+    """
+
+    KEEP = 256
+
+    def __init__(self, names: list[str], base: Path):
+        self._names = names
+        self._known = set(names)
+        self._base = base
+        self._kept: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __contains__(self, name) -> bool:
+        return name in self._known
+
+    def _read(self, name: str):
+
+        path = Path(name) if Path(name).is_absolute() else self._base / name
+        try:
+            resolved = path.resolve()
+            if any(resolved.is_relative_to(root) for root in folders.allowed_roots()):
+                data = folders.read_file(resolved, MAX_FILE_BYTES)
+                if len(data) <= MAX_FILE_BYTES:
+                    picture = decode_image(data, name).image
+                    picture.thumbnail((defaults.PICTURE_SIZE, defaults.PICTURE_SIZE))
+                    return picture
+        except (OSError, ValueError, RuntimeError):
+            pass
+        return None
+
+    def picture(self, name: str):
+        """The picture, or None when its file cannot be shown."""
+        if name not in self._known:
+            raise KeyError(name)
+        with self._lock:
+            if name in self._kept:
+                self._kept.move_to_end(name)
+                return self._kept[name]
+        picture = self._read(name)
+        with self._lock:
+            self._kept[name] = picture
+            while len(self._kept) > self.KEEP:
+                self._kept.popitem(last=False)
+        return picture
+
+    def __getitem__(self, name: str):
+        from PIL import Image
+
+        picture = self.picture(name)
+        size = (defaults.MAP_THUMBNAIL, defaults.MAP_THUMBNAIL)
+        return picture if picture is not None else Image.new("RGB", size, (200, 200, 200))
+
+
+class StoreThumbnails(Mapping):
+    """Map thumbnails of a store's pictures, made when a map asks for one (a sample)."""
+
+    def __init__(self, pictures: StorePictures):
+        self._pictures = pictures
+
+    def __len__(self) -> int:
+        return len(self._pictures)
+
+    def __iter__(self):
+        return iter(self._pictures)
+
+    def __getitem__(self, name: str) -> bytes:
+        picture = self._pictures.picture(name)
+        if picture is None:
+            raise KeyError(name)
+        return thumbnail_webp(picture, defaults.MAP_THUMBNAIL)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _stored(path: str, size: int, modified: int) -> EmbeddingSet:
+    """A store's pictures, read once per file version for every session (a store is a
+    server file, the same for everyone who opens it)."""
+    return read_store(path, kinds=("image",))
+
+
+def store_collection(model_name: str, path: str) -> tuple[Collection | None, list]:
+    """The store at ``path`` (one of :func:`store_choices`) as a collection.
+
+    Raises
+    ------
+    FolderRefused
+        When it is not one of the offered stores, or was embedded by another model.
+    """
+    offered = {str(choice): choice for choice in store_choices()}
+    if path not in offered:
+        raise FolderRefused(Message("folder.not_allowed", name=Path(path).name))
+    status = os.stat(offered[path])
+    with st.spinner(t("reading_store")):
+        embeddings = _stored(path, status.st_size, status.st_mtime_ns)
+    encoder = get_encoder(model_name)
+    if len(embeddings) and embeddings.model_id != encoder.model_id:
+        raise FolderRefused(
+            Message(
+                "store.other_model",
+                path=Path(path).name,
+                stored=embeddings.model_id,
+                current=encoder.model_id,
+            )
+        )
+    pictures = StorePictures(embeddings.names, Path(path).parent)
+    key = hashlib.sha256(f"{path}:{status.st_size}:{status.st_mtime_ns}".encode()).hexdigest()
+    collection = Collection(
+        f"{encoder.model_id}:store:{key[:16]}", embeddings, StoreThumbnails(pictures), pictures
+    )
+    # refusals by file name: the server's folders stay on the server
+    return collection, [(Path(name).name, reason) for name, reason in embeddings.rejected]

@@ -18,6 +18,7 @@ from ui.collections import (
     folder_collection,
     gallery_collection,
     merge,
+    store_collection,
     upload_collection,
     uploads_lost,
 )
@@ -101,6 +102,9 @@ def _pictures(model_name: str) -> tuple[list[Collection | None], list[tuple[str,
     if source in ("uploads", "both"):
         uploaded, refused = upload_collection(model_name, st.session_state.get("uploads"))
         parts.append(uploaded)
+    if source == "store":
+        found, refused = store_collection(model_name, st.session_state.get("store_path", ""))
+        parts.append(found)
     if source == "folder":
         found, refused = folder_collection(
             model_name,

@@ -25,6 +25,13 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "source_uploads": ("my uploads", "我的上传"),
     "source_both": ("both", "两者"),
     "source_folder": ("server folder", "服务器文件夹"),
+    "source_store": ("embedding store", "向量库"),
+    "store_file": ("Store", "向量库文件"),
+    "store_help": (
+        "Made by python -m core embed … --out FILE.parquet; its pictures are read only when shown.",
+        "由 python -m core embed … --out 文件.parquet 生成；图片只在显示时才读取。",
+    ),
+    "reading_store": ("Reading the store…", "正在读取向量库…"),
     "allowed_folder": ("Allowed folder", "允许的文件夹"),
     "sub_folder": ("Sub-folder (optional)", "子文件夹（可选）"),
     "sub_folder_help": ("For example class/joy", "例如 class/joy"),

@@ -19,7 +19,7 @@ from core.atlas import Atlas, build_atlas
 from core.cache import EmbeddingCache
 from core.embedding import EmbeddingSet, embed_texts
 from core.emotions import LabelSet, label_vectors, prompt_bank_center
-from core.plots import atlas_figure
+from core.plots import atlas_figure, legible_rows
 from core.projection import Compared, compare_methods
 from core.transfer import TransferView, fit_image_map, transfer_view
 from ui.heavy import heavy
@@ -180,6 +180,16 @@ def atlas_key(ctx: Context, texts: tuple[str, ...], settings: AtlasSettings) -> 
     return (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings, ctx.language)
 
 
+def _thumbnails(ctx: Context, atlas: Atlas) -> list[bytes | None]:
+    """Thumbnails of the pictures a map can show legibly: all of a small collection, a
+    spread sample of a large one (only those are read from a store's files)."""
+    names = atlas.embeddings.names
+    thumbnails: list[bytes | None] = [None] * len(names)
+    for row in legible_rows(atlas.coords, atlas.embeddings.kinds):
+        thumbnails[row] = ctx.collection.thumbnails.get(names[row])
+    return thumbnails
+
+
 def map_figure(ctx: Context, atlas: Atlas, texts: tuple[str, ...], settings: AtlasSettings):
     """The Atlas page's map (also what Export writes), built once per atlas and language."""
     method = translated("projection", [settings.method])(settings.method)
@@ -192,7 +202,7 @@ def map_figure(ctx: Context, atlas: Atlas, texts: tuple[str, ...], settings: Atl
             items.kinds,
             atlas.top,
             label_names=ctx.label_names,
-            thumbnails=[ctx.collection.thumbnails.get(name) for name in items.names],
+            thumbnails=_thumbnails(ctx, atlas),
             title=f"{method} · k = {atlas.projector.n_neighbors_}",
             words=figure_words(),
         ),

@@ -13,7 +13,7 @@ import streamlit as st
 from core.folders import allowed_roots
 from core.pocket.towers import TOWERS
 from core.registry import ModelUnavailableError, default_model_name, resolve_model, text_tower_of
-from ui.collections import uploads_changed
+from ui.collections import store_choices, store_label, uploads_changed
 from ui.context import LABEL_CHOICES
 from ui.i18n import language_switch, say, t, translated
 from ui.models import download_model, downloads_allowed, preset_rows
@@ -50,7 +50,9 @@ def render_sidebar() -> None:
                 st.caption(t("downloads_off"))
             elif size and st.button(t("download_model").format(size=size), key="download_model"):
                 _download(model)
+        stores = [str(path) for path in store_choices()]
         sources = ["gallery", "uploads", "both"] + (["folder"] if allowed_roots() else [])
+        sources += ["store"] if stores else []
         st.radio(
             t("collection"),
             sources,
@@ -66,6 +68,9 @@ def render_sidebar() -> None:
                 format_func=lambda root: Path(root).name,
             )
             st.text_input(t("sub_folder"), "", key="folder_relative", help=t("sub_folder_help"))
+        if st.session_state.get("source") == "store":
+            st.selectbox(t("store_file"), stores, key="store_path", format_func=store_label)
+            st.caption(t("store_help"))
         st.file_uploader(
             t("upload_pictures"),
             type=UPLOAD_TYPES,
