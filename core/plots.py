@@ -59,10 +59,19 @@ def _words(words: dict[str, str] | None) -> dict[str, str]:
     return {**WORDS, **(words or {})}
 
 
-def emotion_colour(label: str) -> str:
-    """The colour of ``label``; unknown (custom) labels get a stable colour from their name."""
+def emotion_colour(label: str, among: Sequence[str] = ()) -> str:
+    """The colour of ``label``.
+
+    Known emotions have fixed colours. A custom label takes the extra colours in the order
+    of ``among`` (its label set, e.g. a figure's ``label_names``), so the labels of one set
+    never share a colour (up to the palette's size); without ``among`` a stable colour from
+    its name. Nothing is remembered between calls: each figure gets its set's colours.
+    """
     if label in EMOTION_COLOURS:
         return EMOTION_COLOURS[label]
+    custom = [name for name in among if name not in EMOTION_COLOURS]
+    if label in custom:
+        return _EXTRA[custom.index(label) % len(_EXTRA)]
     return _EXTRA[sum(map(ord, label)) % len(_EXTRA)]
 
 
@@ -122,7 +131,7 @@ def atlas_figure(
     pictured = drawn is not None and len(drawn) == int(np.sum(kinds == "image"))
     for label in dict.fromkeys(labels[kinds == "image"]):
         rows = np.flatnonzero((kinds == "image") & (labels == label))
-        colour = emotion_colour(label)
+        colour = emotion_colour(label, display)
         # Under thumbnails (drawn below the traces, so labels stay on top) a picture's
         # emotion is a coloured ring around it; without them, a dot (small when many).
         marker = (
@@ -151,7 +160,7 @@ def atlas_figure(
                 marker=dict(
                     size=9 if three_d else 22,
                     symbol="diamond" if three_d else "star",
-                    color=[emotion_colour(labels[i]) for i in text_rows],
+                    color=[emotion_colour(labels[i], display) for i in text_rows],
                     line=dict(color=TEXT_COLOUR, width=1.5),
                 ),
                 text=[_short(names[i]) for i in text_rows],
@@ -261,7 +270,11 @@ def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
 
 
 def method_grid(
-    panels: dict[str, tuple], columns: int = 4, *, colour_title: str | None = None
+    panels: dict[str, tuple],
+    columns: int = 4,
+    *,
+    colour_title: str | None = None,
+    label_names: dict[str, str] | None = None,
 ) -> go.Figure:
     """Small maps side by side, one per method: ``{title: (coords, colours, kinds)}``.
 
@@ -270,8 +283,10 @@ def method_grid(
     one scale for every panel, shown once as a colour bar titled ``colour_title``.
 
     Plain SVG scatter traces in one figure: a browser allows only a handful of WebGL
-    contexts, so a grid of separate WebGL plots would fail.
+    contexts, so a grid of separate WebGL plots would fail. ``label_names`` (the label
+    set, in order) gives custom labels their distinct colours.
     """
+    display = label_names or {}
     rows = max(1, (len(panels) + columns - 1) // columns)
     fig = make_subplots(
         rows=rows, cols=columns, subplot_titles=list(panels), horizontal_spacing=0.04
@@ -299,7 +314,7 @@ def method_grid(
             )
         else:
             marker["color"] = [
-                emotion_colour(top) if kind == "image" else TEXT_COLOUR
+                emotion_colour(top, display) if kind == "image" else TEXT_COLOUR
                 for top, kind in zip(tops, kinds, strict=True)
             ]
         fig.add_trace(
@@ -332,7 +347,7 @@ def emotion_bars(
             y=[display.get(label, label) for label in labels],
             x=values,
             orientation="h",
-            marker_color=[emotion_colour(label) for label in labels],
+            marker_color=[emotion_colour(label, display) for label in labels],
             text=[f"{v:.0f}%" for v in values],
             textposition="outside",
             cliponaxis=False,
@@ -464,7 +479,7 @@ def emotion_distribution(
         go.Bar(
             x=[display.get(label, label) for label in labels],
             y=counts,
-            marker_color=[emotion_colour(label) for label in labels],
+            marker_color=[emotion_colour(label, display) for label in labels],
             text=counts,
             textposition="outside",
         )
@@ -718,14 +733,14 @@ def room_figure(
                 y=image_coords[rows, 1],
                 mode="markers",
                 name=display.get(label, label),
-                marker=dict(size=9, color=emotion_colour(label), opacity=0.35),
+                marker=dict(size=9, color=emotion_colour(label, display), opacity=0.35),
                 hoverinfo="skip",
             )
         )
     count = len(entry_texts)
     if count:
         entry_coords = np.asarray(entry_coords)
-        colours = [emotion_colour(top) for top in entry_tops]
+        colours = [emotion_colour(top, display) for top in entry_tops]
         hover = [
             f"{plain(t)} · {display.get(top, top)}"
             for t, top in zip(entry_texts, entry_tops, strict=True)
@@ -800,7 +815,7 @@ def tally_figure(
             y=[display.get(label, label) for label in labels],
             x=[counts[label] for label in labels],
             orientation="h",
-            marker_color=[emotion_colour(label) for label in labels],
+            marker_color=[emotion_colour(label, display) for label in labels],
             text=[str(counts[label]) for label in labels],
             textposition="outside",
             textfont=dict(size=22),

@@ -90,4 +90,6 @@ with st.expander(t("compare_methods")):
         maps = cached_comparison(
             (ctx.model_name, ctx.collection.key, texts, ctx.label_key, settings), k, atlas.mapped
         )
-        show_comparison(maps, k, atlas.top, items.kinds, key="compare_plot")
+        show_comparison(
+            maps, k, atlas.top, items.kinds, key="compare_plot", label_names=ctx.label_names
+        )

@@ -204,3 +204,15 @@ def test_a_large_map_draws_webgl_dots_and_a_spread_sample_of_thumbnails():
     small = atlas_figure(coords[:50], names[:50], kinds[:50], ["joy"] * 50)
     assert isinstance(small.data[0], go.Scatter)
     assert legible_rows(coords[:50], kinds[:50]) == list(range(50))
+
+
+def test_the_labels_of_one_custom_set_get_distinct_colours():
+    labels = ["cosy", "homesick", "proud", "bored", "awe", "relief", "joy"]
+    names = {label: label.upper() for label in labels}
+    coords = np.random.default_rng(1).normal(size=(len(labels), 2))
+    fig = atlas_figure(coords, labels, ["image"] * len(labels), labels, label_names=names)
+    colours = [trace.marker.color for trace in fig.data]
+    assert len(set(colours)) == len(labels)
+    assert emotion_colour("joy", names) == emotion_colour("joy")  # known emotions keep theirs
+    bars = emotion_bars(np.full(len(labels), 1 / len(labels)), labels, label_names=names)
+    assert len(set(bars.data[0].marker.color)) == len(labels)

@@ -21,6 +21,7 @@ def show_comparison(
     *,
     key: str,
     colour_title: str | None = None,
+    label_names: dict[str, str] | None = None,
 ) -> None:
     """Each method's failure as a warning, one sentence naming the LLE maps drawn with a
     larger k than ``k`` (their neighbour graph fell apart), then the grid: panels titled
@@ -38,6 +39,13 @@ def show_comparison(
     if raised:
         methods = " · ".join(f"{method_name(name)}: k = {used}" for name, used in raised.items())
         st.info(t("compare_k_raised").format(k=k, methods=methods))
+    # what else a method's fit had to say (a solver fallback, a fold, landmarks, a lowered
+    # perplexity), once per method; the raised k is said above already
+    summarised = {"projection.k_raised", "projection.k_raised_best", "projection.duplicates"}
+    for name, result in results.items():
+        said = [n for n in result.notices if getattr(n, "code", None) not in summarised]
+        if said and result.coords is not None:
+            st.caption(f"{method_name(name)}: " + " ".join(say(n) for n in dict.fromkeys(said)))
     panels = {}
     for name, result in results.items():
         if result.coords is None:
@@ -46,4 +54,4 @@ def show_comparison(
         # two lines: on one, the long names ("LTSA（局部切空间）") ran into each other
         title = f"{method_name(name)}<br>{' · '.join(details)}"
         panels[title] = (result.coords, colours, kinds)
-    chart(method_grid(panels, colour_title=colour_title), key=key)
+    chart(method_grid(panels, colour_title=colour_title, label_names=label_names), key=key)
