@@ -193,12 +193,18 @@ def _ray_workers() -> list[int]:
 def command_fault(args) -> None:
     from core.embedding import embed_paths
     from core.models import load_encoder
-    from core.scale import embed_paths_on_ray
-    from core.store import read_store
 
     folder = Path(args.folder)
     encoder = load_encoder("pocket")
     expected = embed_paths([folder], encoder)
+    if not args.whole_run_only:
+        _kill_a_worker(folder, encoder, expected)
+    _kill_the_run(folder, expected, args.parts)
+
+
+def _kill_a_worker(folder: Path, encoder, expected) -> None:
+    from core.scale import embed_paths_on_ray
+
     killed, parts = [], []
 
     def kill_one(done: int, total: int) -> None:
@@ -223,6 +229,10 @@ def command_fault(args) -> None:
     }
     print(json.dumps({"worker killed": worker}), flush=True)
 
+
+def _kill_the_run(folder: Path, expected, parts_before_kill: int) -> None:
+    from core.store import read_store
+
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "store.parquet"
         cache = Path(scratch) / "cache"
@@ -234,12 +244,15 @@ def command_fault(args) -> None:
         )
         parts_folder = Path(str(out) + ".parts")
         while running.poll() is None:
-            if parts_folder.is_dir() and len(list(parts_folder.glob("part-*"))) > args.parts:
+            if parts_folder.is_dir() and len(list(parts_folder.glob("part-*"))) > parts_before_kill:
                 break
             time.sleep(0.05)
+        if running.poll() is not None:
+            raise SystemExit("the run ended before it could be killed: lower --parts")
         os.killpg(running.pid, signal.SIGKILL)
         running.wait()
-        subprocess.run(["ray", "stop", "--force"], capture_output=True, check=False)
+        ray_command = Path(sys.executable).with_name("ray")  # what a killed driver left
+        subprocess.run([str(ray_command), "stop", "--force"], capture_output=True, check=False)
         kept = len(read_store(out))
         started = time.perf_counter()
         again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -403,6 +416,7 @@ def main() -> None:
     fault = commands.add_parser("fault")
     fault.add_argument("folder")
     fault.add_argument("--parts", type=int, default=20, help="parts written before the kill")
+    fault.add_argument("--whole-run-only", action="store_true", help="skip the worker kill")
     fault.set_defaults(run=command_fault)
     costs = commands.add_parser("costs")
     costs.set_defaults(run=command_costs)

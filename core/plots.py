@@ -226,12 +226,22 @@ def legible_rows(coords: np.ndarray, kinds, sample: int = THUMBNAIL_SAMPLE) -> l
     points = np.asarray(coords)[images, :2]
     low, span = points.min(axis=0), np.ptp(points, axis=0)
     side = max(1, int(np.sqrt(sample)))
-    scaled = (points - low) / np.where(span > 0, span, 1.0) * side
-    cells = np.minimum(scaled.astype(int), side - 1)
+    for _ in range(4):  # a map whose pictures crowd into a few places: finer cells
+        scaled = (points - low) / np.where(span > 0, span, 1.0) * side
+        cells = np.minimum(scaled.astype(int), side - 1)
+        if len({(int(x), int(y)) for x, y in cells}) >= sample // 2:
+            break
+        side *= 2
     offset = np.linalg.norm(scaled - cells - 0.5, axis=1)
     chosen: dict[tuple[int, int], int] = {}
     for row in np.argsort(offset, kind="stable"):
         chosen.setdefault((int(cells[row, 0]), int(cells[row, 1])), int(images[row]))
+    if len(chosen) > sample:  # keep the cells holding the most pictures
+        counts: dict[tuple[int, int], int] = {}
+        for x, y in cells:
+            counts[(int(x), int(y))] = counts.get((int(x), int(y)), 0) + 1
+        busiest = sorted(chosen, key=lambda cell: -counts[cell])[:sample]
+        chosen = {cell: chosen[cell] for cell in busiest}
     return sorted(chosen.values())
 
 
@@ -249,6 +259,11 @@ def _add_thumbnails(fig, coords, kinds, thumbnails) -> None:
         return
     span = float(np.ptp(coords[:, :2], axis=0).max() or 1.0)
     size = span * (0.06 if len(rows) < 60 else 0.035)
+    if len(rows) > 1 and len(kinds) > THUMBNAIL_LIMIT:  # a sample: no two overlap
+        points = coords[rows, :2]
+        gaps = np.linalg.norm(points[:, None] - points[None], axis=2)
+        np.fill_diagonal(gaps, np.inf)
+        size = min(size, 0.9 * float(np.median(gaps.min(axis=1))))  # zooming in enlarges
     fig.update_layout(
         images=[
             dict(

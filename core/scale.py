@@ -46,6 +46,7 @@ define(
 )
 
 ENGINES = ("local", "ray")
+MAX_BLOCKS = 5000  # above 160,000 pictures a block holds several batches
 
 
 def require_ray():
@@ -151,7 +152,8 @@ def run_plan(
         cluster_cpus = int(ray.cluster_resources().get("CPU", workers))
         cpus = max(1, cluster_cpus // workers) if not gpus_per_worker else 1
         items = [{"index": i, "path": str(plan.sources[i][1])} for i in plan.pending]
-        blocks = max(1, min(len(items) // batch_size, 10 * workers)) if items else 1
+        # about one block per batch: each comes back (and is stored) as soon as it is done
+        blocks = max(1, min(-(-len(items) // batch_size), MAX_BLOCKS))
         dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             EncoderActor,
             fn_constructor_kwargs={

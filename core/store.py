@@ -161,7 +161,8 @@ class StoreWriter:
             ):
                 self.written[name] = sha
         self.reused = len(self.written)
-        self._next = len(self._part_files())
+        numbers = [int(part.stem.split("-")[1]) for part in self._part_files()]
+        self._next = max(numbers, default=-1) + 1  # never over a part that is kept
 
     def _part_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet"))

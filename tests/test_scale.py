@@ -308,3 +308,25 @@ def test_a_store_of_another_model_is_refused_on_the_page_in_chinese(tmp_path, mo
     assert not at.exception
     assert any("请选择那个模型" in error.value for error in at.error), [e.value for e in at.error]
     assert all(str(tmp_path) not in error.value for error in at.error)
+
+
+def test_a_torn_part_is_redone_and_no_kept_part_is_overwritten(tmp_path):
+    from core.store import StoreWriter
+
+    vectors = np.eye(3, 4, dtype=np.float32)
+
+    def batch(names):
+        rows = len(names)
+        return EmbeddingSet("m", names, ["image"] * rows, vectors[:rows], [""] * rows, names)
+
+    writer = StoreWriter(tmp_path / "s.parquet", "m", 4)
+    for names in (["a"], ["b"], ["c"]):
+        writer.write(batch(names))
+    parts = sorted((tmp_path / "s.parquet.parts").glob("part-*.parquet"))
+    parts[1].write_bytes(b"torn")  # a part cut off by a crash (never renamed in, but say so)
+    again = StoreWriter(tmp_path / "s.parquet", "m", 4)
+    assert set(again.written) == {"a", "c"}
+    again.write(batch(["b"]))
+    again.close()
+    store = read_store(tmp_path / "s.parquet")
+    assert sorted(store.names) == ["a", "b", "c"]
