@@ -191,7 +191,22 @@ def atlas_figure(
     if not three_d:
         fig.update_xaxes(showticklabels=False, zeroline=False)
         fig.update_yaxes(showticklabels=False, zeroline=False, scaleanchor="x")
+        if many:  # a few far points would squeeze the rest into a corner: frame the bulk
+            fig.update_xaxes(range=_bulk_range(coords, kinds, 0))
+            fig.update_yaxes(range=_bulk_range(coords, kinds, 1))
     return _base_layout(fig, title, 650)
+
+
+def _bulk_range(coords: np.ndarray, kinds: np.ndarray, axis: int) -> list[float]:
+    """An axis range around the middle 99 % of the pictures and every sentence (the
+    plot's autoscale button still shows all)."""
+    values = coords[kinds == "image", axis]
+    low, high = np.percentile(values, [0.5, 99.5])
+    texts = coords[kinds == "text", axis]
+    if texts.size:
+        low, high = min(low, texts.min()), max(high, texts.max())
+    pad = 0.05 * (high - low or 1.0)
+    return [float(low - pad), float(high + pad)]
 
 
 def _text_sides(coords: np.ndarray, rows: np.ndarray, names: Sequence[str]) -> list[str]:

@@ -200,6 +200,8 @@ def test_a_large_map_draws_webgl_dots_and_a_spread_sample_of_thumbnails():
     )
     assert isinstance(with_text.data[-1], go.Scatter)  # sentences stay SVG: halo, no clipping
     assert fig.data[0].marker.size == 4  # dots, not the rings drawn around every thumbnail
+    low, high = fig.layout.xaxis.range  # framed on the dense bulk, not on the far few
+    assert high - low < 3 and low < coords[:, 0].mean() < high
     assert len(fig.layout.images) == len(rows)
     small = atlas_figure(coords[:50], names[:50], kinds[:50], ["joy"] * 50)
     assert isinstance(small.data[0], go.Scatter)
