@@ -474,6 +474,7 @@ class Projector:
         self.landmarks = landmarks
         self.random_state = random_state
         self.auto_k = auto_k
+        self._k_budget = AUTO_K_SECONDS
 
     def fit(self, vectors: np.ndarray) -> Projector:
         started = time.perf_counter()
@@ -488,6 +489,8 @@ class Projector:
             self.notices_.append(Message("projection.duplicates", count=len(vectors) - len(unique)))
         check_params(self.method, len(unique), self.n_components, self.n_neighbors)
         fit_rows = self._landmark_rows(len(unique))
+        # placing the rest costs more at a larger k: a landmark map gives auto_k less time
+        self._k_budget = AUTO_K_SECONDS / 3 if len(fit_rows) < len(unique) else AUTO_K_SECONDS
         estimator, fitted = self._fit_map(unique[fit_rows])
         coords = np.empty((len(unique), self.n_components))
         coords[fit_rows] = fitted
@@ -601,7 +604,7 @@ class Projector:
                 continue
             share = distinct_share(coords)
             tried.append((share, candidate, estimator, coords, fallback))
-            if share >= LEGIBLE_SPREAD or time.perf_counter() - started > AUTO_K_SECONDS:
+            if share >= LEGIBLE_SPREAD or time.perf_counter() - started > self._k_budget:
                 break
         if not tried:
             raise failure

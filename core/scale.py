@@ -115,8 +115,8 @@ def _start(ray, address: str | None, workers: int) -> bool:
     try:
         if address:
             ray.init(address=address, **options)
-        else:
-            ray.init(num_cpus=os.cpu_count() or workers, **options)
+        else:  # "local": a Ray of its own, even where a `ray start` cluster is running
+            ray.init(address="local", num_cpus=os.cpu_count() or workers, **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
         shown = address or "local"
         raise ValueError(

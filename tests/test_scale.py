@@ -330,3 +330,31 @@ def test_a_torn_part_is_redone_and_no_kept_part_is_overwritten(tmp_path):
     again.close()
     store = read_store(tmp_path / "s.parquet")
     assert sorted(store.names) == ["a", "b", "c"]
+
+
+@pytest.mark.slow
+def test_the_ray_engine_joins_a_running_cluster_and_leaves_it_running(tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ray = str(Path(sys.executable).with_name("ray"))
+    start = [ray, "start", "--head", "--port", str(port), "--num-cpus", "2"]
+    start += ["--include-dashboard=false", "--disable-usage-stats"]
+    subprocess.run(start, check=True, capture_output=True, timeout=180)
+    try:
+        address = f"127.0.0.1:{port}"
+        pictures = sorted(GALLERY.iterdir())[:20]
+        done = run_cli(
+            "embed", *pictures, "--no-cache", "--engine", "ray", "--address", address,
+            "--out", tmp_path / "joined.npz",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "20 embedded" in done.stdout
+        status = subprocess.run(
+            [ray, "status", "--address", address], capture_output=True, text=True, timeout=120
+        )
+        assert status.returncode == 0, status.stderr  # the command did not stop the cluster
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
