@@ -149,6 +149,8 @@ class StoreWriter:
         self.dim = dim
         self.parts = self.path.with_name(self.path.name + PARTS_SUFFIX)
         self.parts.mkdir(exist_ok=True)
+        for leftover in self._temporaries():  # a run killed while writing left these
+            leftover.unlink(missing_ok=True)
         self.written: dict[str, str | None] = {}
         self.reused = 0
         for part in self._part_files():
@@ -163,6 +165,12 @@ class StoreWriter:
         self.reused = len(self.written)
         numbers = [int(part.stem.split("-")[1]) for part in self._part_files()]
         self._next = max(numbers, default=-1) + 1  # never over a part that is kept
+
+    def _temporaries(self) -> list[Path]:
+        """The temporary files :func:`_write_atomically` and :meth:`close` make (hidden,
+        ``.tmp``), left behind only by a run that was killed in the middle of one."""
+        found = list(self.parts.glob(".part-*.tmp"))
+        return found + list(self.path.parent.glob(f".{self.path.name}.*.tmp"))
 
     def _part_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet"))
@@ -209,6 +217,8 @@ class StoreWriter:
             raise
         for part in parts:
             part.unlink()
+        for leftover in self._temporaries():
+            leftover.unlink(missing_ok=True)
         self.parts.rmdir()
         return self.path
 

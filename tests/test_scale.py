@@ -324,12 +324,16 @@ def test_a_torn_part_is_redone_and_no_kept_part_is_overwritten(tmp_path):
         writer.write(batch(names))
     parts = sorted((tmp_path / "s.parquet.parts").glob("part-*.parquet"))
     parts[1].write_bytes(b"torn")  # a part cut off by a crash (never renamed in, but say so)
+    left = tmp_path / "s.parquet.parts" / ".part-000003.parquet.x1y2.tmp"
+    left.write_bytes(b"half")  # what a run killed while writing a part leaves behind
     again = StoreWriter(tmp_path / "s.parquet", "m", 4)
+    assert not left.exists()
     assert set(again.written) == {"a", "c"}
     again.write(batch(["b"]))
     again.close()
     store = read_store(tmp_path / "s.parquet")
     assert sorted(store.names) == ["a", "b", "c"]
+    assert not (tmp_path / "s.parquet.parts").exists()
 
 
 @pytest.mark.slow
