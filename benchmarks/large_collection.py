@@ -177,7 +177,8 @@ def command_engines(args) -> None:
     print(json.dumps(rows))
 
 
-def _ray_workers() -> list[int]:
+def ray_workers() -> list[int]:
+    """Process ids of this machine's Ray Data encoder workers (from their process titles)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -209,7 +210,7 @@ def _kill_a_worker(folder: Path, encoder, expected) -> None:
 
     def kill_one(done: int, total: int) -> None:
         if not killed and done >= total // 3:
-            workers = _ray_workers()
+            workers = ray_workers()
             if workers:
                 os.kill(workers[0], signal.SIGKILL)
                 killed.append(done)

@@ -254,6 +254,11 @@ class Plan:
             for at in range(0, len(pending), batch_size)
         ]
 
+    def settled(self) -> list[int]:
+        """Items that need no encoding: cache hits and refusals at hashing (not skipped)."""
+        waiting = {i for members in self.copies.values() for i in members} | self.skipped
+        return [i for i in range(len(self.sources)) if i not in waiting]
+
     def with_copies(self, batch) -> list[int]:
         """The batch's items and every copy of their content, in input order."""
         return sorted(i for index, _, _ in batch for i in self.copies[self.hashes[index]])
@@ -359,9 +364,8 @@ def embed_images(
     total = len(plan.sources)
     batches = plan.batches(batch_size)
     done = total - len(plan.pending)
-    if sink is not None:  # what needs no encoding: cache hits and refusals at hashing
-        waiting = {i for members in plan.copies.values() for i in members} | plan.skipped
-        sink(plan.rows([i for i in range(total) if i not in waiting], *_shape(encoder)))
+    if sink is not None:
+        sink(plan.rows(plan.settled(), *_shape(encoder)))
     if progress is not None:
         progress(done, total)
     for batch, (kept, refusals, pixels) in zip(

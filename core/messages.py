@@ -9,6 +9,8 @@ user may read; :data:`EN` holds every English template.
 
 from __future__ import annotations
 
+import json
+
 EN: dict[str, str] = {}
 
 
@@ -41,6 +43,26 @@ def _rebuild(code: str, values: dict) -> Message:
 
 
 define({"list.semicolons": "{first}; {rest}"})
+
+
+def message_json(reason: str) -> str | None:
+    """A reason's code and values as JSON (to store or send it), None for plain text."""
+    if isinstance(reason, Message):
+        return json.dumps({"code": reason.code, "values": reason.values}, ensure_ascii=False)
+    return None
+
+
+def from_json(text: str, stored: str | None) -> str:
+    """The :class:`Message` :func:`message_json` stored, when its code is known here;
+    else ``text`` (its English) as it is."""
+    if stored:
+        try:
+            record = json.loads(stored)
+            if record.get("code") in EN:
+                return Message(record["code"], **record.get("values", {}))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            pass
+    return text
 
 
 def message_of(error: BaseException) -> str:

@@ -19,7 +19,6 @@ install it. Workers must see the files at the same paths (a shared or copied fol
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -30,7 +29,7 @@ import numpy as np
 from core.cache import EmbeddingCache
 from core.embedding import EmbeddingSet, Plan, list_sources, plan_embedding
 from core.encoders import ClipEncoder, ProgressCallback
-from core.messages import EN, Message, define
+from core.messages import Message, define, from_json, message_json
 
 define(
     {
@@ -86,8 +85,7 @@ class EncoderActor:
         message = [""] * len(indices)
         for index, reason in refusals.items():
             refusal[row_of[index]] = str(reason)
-            if isinstance(reason, Message):
-                message[row_of[index]] = json.dumps({"code": reason.code, "values": reason.values})
+            message[row_of[index]] = message_json(reason) or ""
         return {
             "index": np.asarray(indices, np.int64),
             "vector": vectors,
@@ -96,14 +94,6 @@ class EncoderActor:
             "refusal": np.asarray(refusal, dtype=object),
             "message": np.asarray(message, dtype=object),
         }
-
-
-def _reason(text: str, stored: str) -> str:
-    if stored:
-        record = json.loads(stored)
-        if record.get("code") in EN:
-            return Message(record["code"], **record.get("values", {}))
-    return text
 
 
 def _start(ray, address: str | None, workers: int) -> bool:
@@ -178,7 +168,7 @@ def run_plan(
                 seen.add(index)
                 batch.append((index, plan.sources[index][0], None))
                 if rows["refusal"][row]:
-                    refusals[index] = _reason(rows["refusal"][row], rows["message"][row])
+                    refusals[index] = from_json(rows["refusal"][row], rows["message"][row])
                 else:
                     kept.append((index, rows["sha256"][row], rows["note"][row]))
                     fresh.append(rows["vector"][row])
@@ -215,9 +205,7 @@ def embed_paths_on_ray(
     sources, missing = list_sources(paths)
     plan = plan_embedding(sources, encoder, cache, skip)
     if sink is not None:
-        waiting = {i for members in plan.copies.values() for i in members} | plan.skipped
-        first = [i for i in range(len(sources)) if i not in waiting]
-        head = plan.rows(first, encoder.model_id, encoder.dim)
+        head = plan.rows(plan.settled(), encoder.model_id, encoder.dim)
         head.rejected = missing + head.rejected
         sink(head)
     if progress is not None:

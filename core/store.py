@@ -16,7 +16,6 @@ is plain columns.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from core.embedding import EmbeddingSet
-from core.messages import EN, Message, define
+from core.messages import Message, define, from_json, message_json
 
 define(
     {
@@ -80,24 +79,6 @@ def schema(dim: int, model_id: str):
     )
 
 
-def _message_json(reason: str) -> str | None:
-    if isinstance(reason, Message):
-        return json.dumps({"code": reason.code, "values": reason.values}, ensure_ascii=False)
-    return None
-
-
-def _reason(text: str, stored: str | None) -> str:
-    """The refusal as the local engine gave it: a Message again when its code is known."""
-    if stored:
-        try:
-            record = json.loads(stored)
-            if record.get("code") in EN:
-                return Message(record["code"], **record.get("values", {}))
-        except (ValueError, TypeError, KeyError, IndexError):
-            pass
-    return text
-
-
 def table_of(embeddings: EmbeddingSet, dim: int):
     """One Arrow table of ``embeddings``: its rows, then a row per refused item."""
     pa, _ = _pyarrow()
@@ -116,7 +97,7 @@ def table_of(embeddings: EmbeddingSet, dim: int):
             "vector": pa.concat_arrays([embedded, missing]),
             "note": [*embeddings.notes, *([""] * len(refused))],
             "refusal": [*([None] * count), *(str(reason) for _, reason in refused)],
-            "refusal_message": [*([None] * count), *(_message_json(r) for _, r in refused)],
+            "refusal_message": [*([None] * count), *(message_json(r) for _, r in refused)],
         },
         schema=schema(dim, embeddings.model_id),
     )
@@ -194,8 +175,8 @@ class StoreWriter:
         _, pq = _pyarrow()
         parts = self._part_files()
         last_part = {}
-        for number, part in enumerate(parts):
-            for name in _read_part(part).column("name").to_pylist():
+        for number, part in enumerate(parts):  # names only: the vectors are read once, below
+            for name in pq.read_table(part, columns=["name"]).column("name").to_pylist():
                 last_part[name] = number
         handle, temporary = tempfile.mkstemp(
             dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
@@ -278,7 +259,7 @@ def read_store(path: str | os.PathLike, kinds: tuple[str, ...] = ("image", "text
         for index, name in enumerate(columns["name"]):
             if not valid[index]:
                 rejected.append(
-                    (name, _reason(columns["refusal"][index], columns["refusal_message"][index]))
+                    (name, from_json(columns["refusal"][index], columns["refusal_message"][index]))
                 )
                 continue
             vector = next(rows)

@@ -23,6 +23,9 @@ from core.embedding import EmbeddingSet
 from core.store import read_store
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from large_collection import ray_workers  # noqa: E402  (finds Ray's encoder workers)
+
 GALLERY = ROOT / "assets" / "gallery" / "images"
 
 
@@ -186,20 +189,6 @@ def test_without_ray_the_ray_engine_says_how_to_install_it(monkeypatch, tmp_path
     assert "Traceback" not in done.stderr
 
 
-def _ray_workers() -> list[int]:
-    """Process ids of this machine's Ray Data encoder workers (from their process titles)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                title = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"MapWorker" in title and b"EncoderActor" in title:
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through /proc")
 def test_a_ray_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path):
@@ -216,7 +205,7 @@ def test_a_ray_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path):
 
     def kill_one_worker(done: int, total: int) -> None:
         if done and done < total and not killed:
-            workers = _ray_workers()
+            workers = ray_workers()
             if workers:
                 os.kill(workers[0], signal.SIGKILL)
                 killed.append(workers[0])
