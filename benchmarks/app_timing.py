@@ -63,7 +63,7 @@ def one_run(cache: str, from_home: bool = False) -> tuple[float, float]:
                     time.sleep(0.25)
             if from_home:  # the navigation's Atlas link, as a visitor clicks it
                 page.locator("[data-testid='stSidebarNavLink']").nth(1).click(timeout=180_000)
-            page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=180_000)
+            page.wait_for_selector(".js-plotly-plot .scatterlayer .trace .point", timeout=180_000)
             first_plot = time.perf_counter() - started
             settle(page, 180, QUIET)
             slider = page.locator("[data-testid='stSlider'] input[type='range']").first

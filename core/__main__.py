@@ -63,8 +63,9 @@ def command_models(args: argparse.Namespace) -> int:
         if text_tower_of(spec) or not availability.usable:
             print(f"{'':<{width}}            {availability.detail}")
     if args.all:
-        import open_clip
+        from core.registry import open_clip_module
 
+        open_clip = open_clip_module()
         print("\nopen_clip architectures (use ARCH/TAG, ARCH@FILE or ARCH@random):")
         print("  " + ", ".join(open_clip.list_models()))
     return 0

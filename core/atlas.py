@@ -6,14 +6,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.defaults import REG, K
 from core.embedding import EmbeddingSet
 from core.emotions import LabelSet, label_vectors, prompt_bank_center, top_labels, zero_shot
-from core.encoders import ClipEncoder
 from core.projection import Projector, center_modalities, map_quality, modality_gap
+
+if TYPE_CHECKING:
+    from core.encoders import ClipEncoder
 
 
 @dataclass

@@ -46,6 +46,17 @@ BAND_ROWS = 256
 
 # Input limits.
 MAX_TEXTS = 50  # sentences on one map
+# The sentences a first visit sees (Atlas, Transfer). The pocket model ships their vectors
+# (core.pocket.encoder), so a first map needs no text tower.
+ATLAS_SENTENCES = (
+    "我爱你",
+    "I love you",
+    "our dog died this morning",
+    "航空公司弄丢了我的行李",
+    "好开心，终于放假了",
+)
+TRANSFER_SENTENCE = "我爱你"
+SHIPPED_SENTENCES = tuple(dict.fromkeys((*ATLAS_SENTENCES, TRANSFER_SENTENCE)))
 MAX_SENTENCE_CHARS = 500  # one sentence typed on the Transfer page
 MAX_UPLOAD_FILES = 500  # pictures in one upload (zips expanded)
 

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.cache import EmbeddingCache, text_key
-from core.encoders import ClipEncoder, ProgressCallback
 from core.images import (
     ImageRejected,
     decode_image,
@@ -31,6 +31,9 @@ from core.images import (
 )
 from core.messages import Message, define, message_of
 from core.texts import TextRejected, check_text
+
+if TYPE_CHECKING:
+    from core.encoders import ClipEncoder, ProgressCallback
 
 define(
     {
@@ -326,6 +329,9 @@ def plan_embedding(
     if cache is not None:
         wanted = set(plan.hashes.values())
         plan.vectors.update(cache.get_many(encoder.model_id, "image", wanted, dim=encoder.dim))
+        # the vectors a model ships for its own pictures count as cached (same model id)
+        shipped = getattr(getattr(encoder, "known", None), "images", {})
+        plan.vectors.update({h: shipped[h] for h in wanted - plan.vectors.keys() if h in shipped})
     for index, content_hash in plan.hashes.items():
         if content_hash not in plan.vectors:
             plan.first_of.setdefault(content_hash, index)

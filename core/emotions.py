@@ -13,11 +13,14 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.encoders import ClipEncoder
 from core.messages import Message, define
+
+if TYPE_CHECKING:
+    from core.encoders import ClipEncoder
 
 define(
     {

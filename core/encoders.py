@@ -7,18 +7,17 @@ Loading, downloading and saving live in :mod:`core.models`, which composes this 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from core.cache import file_sha256  # noqa: F401 - where callers found it
 from core.registry import (
     ModelSpec,
 )
@@ -93,6 +92,10 @@ class ClipEncoder:
     def reading(self, text: str) -> str:
         """``text`` as this model's text tower reads it (the cache's key follows it)."""
         return text
+
+    def token_ids(self, text: str) -> list[int]:
+        """The model's token ids of ``text`` (padding dropped), for showing how it reads."""
+        return [int(i) for i in self.tokenizer([text])[0] if i]
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` needs including the start/end markers (before truncation)."""
@@ -208,11 +211,3 @@ def _can_trim_padding(model: torch.nn.Module, tokenizer) -> bool:
         and getattr(model, "attn_mask", None) is not None
         and isinstance(tokenizer, SimpleTokenizer)  # pads with id 0, ends with the top id
     )
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()

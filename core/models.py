@@ -9,12 +9,9 @@ Weights are read only through safetensors or ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import open_clip
-import torch
-from open_clip.transform import PreprocessCfg, image_transform_v2
-
-from core.encoders import ClipEncoder, configure_cpu_threads, file_sha256
+from core.cache import file_sha256
 from core.messages import Message, define
 from core.registry import (
     HF_CONFIG_FILE,
@@ -25,9 +22,12 @@ from core.registry import (
     hf_text_tower,
     hub_location,
     is_lit_folder,
+    open_clip_module,
     resolve_model,
 )
-from core.speedups import resolve_speedup, with_speedup
+
+if TYPE_CHECKING:
+    from core.encoders import ClipEncoder
 
 define(
     {
@@ -90,21 +90,26 @@ def load_encoder(
             )
         download_weights(spec)
         availability = check_availability(spec)
+    if spec.source in {"bundled", "local-dir"} and is_lit_folder(spec.path):
+        # The LiT pocket model reads texts without torch; its image tower (and torch, and
+        # the speed-up) load when a picture first needs it (core.pocket.encoder).
+        from core.pocket.encoder import PocketEncoder
+
+        return PocketEncoder(spec, device=device, speedup=speedup)
+    from core.encoders import configure_cpu_threads
+    from core.speedups import resolve_speedup, with_speedup
+
     if device == "cpu":
         configure_cpu_threads()
-
-    if spec.source in {"bundled", "local-dir"} and is_lit_folder(spec.path):
-        from core.pocket.lit import load_lit  # the LiT pocket model: frozen sentence encoder
-
-        encoder = load_lit(spec.path, name=spec.name, device=device)
-        encoder.spec = spec
-    else:
-        encoder = _load_open_clip(spec, availability, device)
+    encoder = _load_open_clip(spec, availability, device)
     return with_speedup(encoder, resolve_speedup(speedup, device, spec.name))
 
 
 def _load_open_clip(spec: ModelSpec, availability, device: str) -> ClipEncoder:
     """Every model that is not a LiT pocket folder loads through open_clip's own code."""
+    from core.encoders import ClipEncoder
+
+    open_clip = open_clip_module()
     if spec.source in {"bundled", "local-dir", "hf-hub"}:
         arch = spec.arch
         if spec.source == "hf-hub":
@@ -130,6 +135,10 @@ def _build_from_arch(spec: ModelSpec, checkpoint: Path | None, device: str):
     file path; merging the tag's config here keeps a cached pretrained file identical to
     what ``pretrained=TAG`` would build.
     """
+    import torch
+    from open_clip.transform import PreprocessCfg, image_transform_v2
+
+    open_clip = open_clip_module()
     tag_cfg = open_clip.get_pretrained_cfg(spec.arch, spec.tag) if spec.tag else {}
     preprocess_cfg = {
         k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg
@@ -231,6 +240,7 @@ def save_local_dir(encoder: ClipEncoder, folder: Path, model_cfg: dict) -> Path:
 
     from safetensors.torch import save_file
 
+    open_clip = open_clip_module()
     folder.mkdir(parents=True, exist_ok=True)
     config = {
         "model_cfg": model_cfg,

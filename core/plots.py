@@ -93,6 +93,20 @@ def _base_layout(fig: go.Figure, title: str, height: int = 600) -> go.Figure:
     return fig
 
 
+def waiting_figure(text: str, height: int = 600) -> go.Figure:
+    """An empty frame the size of a map, saying ``text`` ("Drawing the map…"): what a
+    session's first page shows while its map is computed (the browser meanwhile loads its
+    plotting code, seconds on a slow machine, instead of after the map arrives)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=18)
+    )
+    _base_layout(fig, "", height)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
 def atlas_figure(
     coords: np.ndarray,
     names: Sequence[str],

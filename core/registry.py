@@ -24,9 +24,8 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-
-import open_clip
 
 from core.defaults import PROJECT_ROOT
 from core.messages import Message, define, joined, message_of
@@ -80,11 +79,20 @@ define(
     }
 )
 
-# The project's own architectures (assets/models/configs/*.json) join open_clip's registry,
-# so they load through exactly the same code as ViT-B-32.
 _CONFIGS = PROJECT_ROOT / "assets" / "models" / "configs"
-if _CONFIGS.is_dir():
-    open_clip.add_model_config(_CONFIGS)
+
+
+@cache
+def open_clip_module():
+    """open_clip, imported on first use (with torch: seconds), knowing this project's own
+    architectures (``assets/models/configs/*.json`` join open_clip's registry, so they load
+    through exactly the same code as ViT-B-32). The pocket model's first map needs neither."""
+    import open_clip
+
+    if _CONFIGS.is_dir():
+        open_clip.add_model_config(_CONFIGS)
+    return open_clip
+
 
 MODELS_DIR = PROJECT_ROOT / "assets" / "models"
 POCKET_DIR = MODELS_DIR / "pocket"
@@ -114,6 +122,10 @@ class ModelSpec:
     download_mb: float | None = None
     label: str = ""
     multilingual: bool = False
+    # What open_clip says of a preset (its hub folder and HF text tower, "" for none), so
+    # that listing the presets needs no open_clip import; tests check they still agree.
+    hub: str = ""
+    hf_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,7 +149,9 @@ class Availability:
         return self.status in {"bundled", "local", "cached", "random"}
 
 
-def _preset(name: str, *, label: str, download_mb: float, multilingual: bool = False) -> ModelSpec:
+def _preset(
+    name: str, *, label: str, download_mb: float, hub: str, hf_text: str = "", multilingual=False
+) -> ModelSpec:
     arch, tag = name.split("/", 1)
     return ModelSpec(
         name=name,
@@ -147,6 +161,8 @@ def _preset(name: str, *, label: str, download_mb: float, multilingual: bool = F
         download_mb=download_mb,
         label=label,
         multilingual=multilingual,
+        hub=hub,
+        hf_text=hf_text,
     )
 
 
@@ -165,16 +181,20 @@ PRESETS: dict[str, ModelSpec] = {
         "ViT-B-32/laion2b_s34b_b79k",
         label="OpenCLIP ViT-B/32 trained on LAION-2B: real photos, English",
         download_mb=605,
+        hub="laion/CLIP-ViT-B-32-laion2B-s34B-b79K/",
     ),
     "ViT-B-16/laion2b_s34b_b88k": _preset(
         "ViT-B-16/laion2b_s34b_b88k",
         label="OpenCLIP ViT-B/16 trained on LAION-2B: finer detail, slower, English",
         download_mb=599,
+        hub="laion/CLIP-ViT-B-16-laion2B-s34B-b88K/",
     ),
     "xlm-roberta-base-ViT-B-32/laion5b_s13b_b90k": _preset(
         "xlm-roberta-base-ViT-B-32/laion5b_s13b_b90k",
         label="Multilingual OpenCLIP (XLM-RoBERTa text tower): photos, 中文 and 100 languages",
         download_mb=1465,
+        hub="laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k/",
+        hf_text="xlm-roberta-base",
         multilingual=True,
     ),
 }
@@ -227,8 +247,8 @@ def resolve_model(name: str) -> ModelSpec:
     if "/" in name:
         arch, tag = name.split("/", 1)
         _require_known_arch(arch, name)
-        if not open_clip.get_pretrained_cfg(arch, tag):
-            tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
+        if not open_clip_module().get_pretrained_cfg(arch, tag):
+            tags = ", ".join(open_clip_module().list_pretrained_tags_by_model(arch)) or "none"
             raise ValueError(Message("model.unknown_tag", arch=arch, tag=tag, tags=tags))
         return ModelSpec(
             name=name, source="pretrained", arch=arch, tag=tag, download_mb=_size_mb(arch)
@@ -237,7 +257,7 @@ def resolve_model(name: str) -> ModelSpec:
 
 
 def _require_known_arch(arch: str, name: str) -> None:
-    if arch not in open_clip.list_models():
+    if arch not in open_clip_module().list_models():
         raise ValueError(
             Message("model.unknown_arch", unknown=_unknown_name_message(name), arch=arch)
         )
@@ -245,14 +265,14 @@ def _require_known_arch(arch: str, name: str) -> None:
 
 def _size_mb(arch: str) -> float | None:
     """fp32 checkpoint size of an architecture, counted without allocating its weights."""
-    config = open_clip.get_model_config(arch) or {}
+    config = open_clip_module().get_model_config(arch) or {}
     if "hf_model_name" in config.get("text_cfg", {}):
         return None  # building it would need the HF text config, which may not be cached
     import torch
 
     try:
         with torch.device("meta"):
-            model = open_clip.create_model(arch, device="meta")
+            model = open_clip_module().create_model(arch, device="meta")
     except Exception:  # an estimate only; a failure here must not block anything
         return None
     return round(sum(p.numel() for p in model.parameters()) * 4 / 1e6)
@@ -277,8 +297,9 @@ def hub_location(spec: ModelSpec) -> tuple[str, tuple[str, ...]]:
     """The hub repository and candidate weight files of a pretrained or hf-hub model."""
     if spec.source == "hf-hub":
         return spec.arch.removeprefix("hf-hub:"), HF_WEIGHT_FILES
-    cfg = open_clip.get_pretrained_cfg(spec.arch, spec.tag or "")
-    hub = cfg.get("hf_hub", "")
+    hub = spec.hub or open_clip_module().get_pretrained_cfg(spec.arch, spec.tag or "").get(
+        "hf_hub", ""
+    )
     if not hub:
         return "", ()
     parts = hub.rstrip("/").split("/")
@@ -289,7 +310,9 @@ def hub_location(spec: ModelSpec) -> tuple[str, tuple[str, ...]]:
 def hf_text_tower(spec: ModelSpec) -> str | None:
     if spec.source not in {"pretrained", "random", "file"}:
         return None
-    config = open_clip.get_model_config(spec.arch) or {}
+    if spec.hub:
+        return spec.hf_text or None
+    config = open_clip_module().get_model_config(spec.arch) or {}
     return config.get("text_cfg", {}).get("hf_model_name")
 
 

@@ -35,10 +35,12 @@ import contextlib
 import io
 import os
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-from core.encoders import ClipEncoder
+    from core.encoders import ClipEncoder
 
 VARIANTS = ("fp32", "channels_last", "bf16", "compile", "onnx")
 # What "auto" means on a CPU, by preset, from benchmarks/RESULTS.md. The pocket model:
@@ -79,6 +81,8 @@ class SpeedupUnavailable(RuntimeError):
 
 
 def _autocast(forward, dtype: torch.dtype):
+    import torch
+
     def run(inputs: torch.Tensor) -> torch.Tensor:
         with torch.autocast("cpu", dtype=dtype):
             return forward(inputs)
@@ -87,6 +91,8 @@ def _autocast(forward, dtype: torch.dtype):
 
 
 def _channels_last(encoder: ClipEncoder) -> dict:
+    import torch
+
     visual = encoder.model.visual.to(memory_format=torch.channels_last)  # in place, same values
 
     def run(pixels: torch.Tensor) -> torch.Tensor:
@@ -96,16 +102,27 @@ def _channels_last(encoder: ClipEncoder) -> dict:
 
 
 def _compile(encoder: ClipEncoder) -> dict:
+    import torch
+
     visual = torch.compile(encoder.model.visual, dynamic=True)
     tokens_forward = torch.compile(encoder.encode_tokens, dynamic=True)
     return {"image_forward": visual, "text_forward": tokens_forward}
 
 
+def unavailable_reason(variant: str) -> None:
+    """Raise :class:`SpeedupUnavailable` when ``variant`` needs a package that is missing."""
+    import importlib.util
+
+    if variant == "onnx" and importlib.util.find_spec("onnxruntime") is None:
+        raise SpeedupUnavailable("needs the onnxruntime package: pip install onnxruntime")
+
+
 def _onnx(encoder: ClipEncoder) -> dict:
-    try:
-        import onnxruntime
-    except ImportError:
-        raise SpeedupUnavailable("needs the onnxruntime package: pip install onnxruntime") from None
+    import torch
+
+    unavailable_reason("onnx")
+    import onnxruntime
+
     size = encoder.image_size
     example = torch.zeros(2, 3, size, size)
     buffer = io.BytesIO()
@@ -155,6 +172,11 @@ def with_speedup(encoder: ClipEncoder, variant: str) -> ClipEncoder:
         return encoder
     if encoder.device != "cpu":
         raise ValueError(f"The speed-ups are CPU variants; this model is on {encoder.device}.")
+    at_variant = getattr(encoder, "at_variant", None)
+    if at_variant is not None:  # the pocket model: its image tower loads later, as variant
+        return at_variant(variant)
+    import torch
+
     if variant == "bf16":
         parts = {
             "image_forward": _autocast(encoder.model.encode_image, torch.bfloat16),

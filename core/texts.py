@@ -75,6 +75,9 @@ def check_text(text: str, count_tokens: Callable[[str], int], context_length: in
 
 
 _EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\U0001f9b0-\U0001f9b3]")
+# A country's flag (two regional indicators) or a region's (a black flag and tag letters):
+# the emoji package names them by the place alone ("China"), CLDR as "flag: China".
+_FLAG = re.compile("[\U0001f1e6-\U0001f1ff]{2}|\U0001f3f4[\U000e0061-\U000e007a]+\U000e007f")
 
 
 def spell_emoji(text: str) -> str:
@@ -103,6 +106,8 @@ def spell_emoji(text: str) -> str:
         between = text[last : item["match_start"]]
         name = emoji.EMOJI_DATA.get(item["emoji"], {}).get("en", item["emoji"])
         name = name.strip(":").replace("_", " ").replace("\u200d", " ")
+        if _FLAG.fullmatch(item["emoji"]):
+            name = f"flag of {name}"  # a flag, not the place: "我爱🇨🇳" is not "我爱 China"
         if not (name == previous and not between.strip()):  # a run of one emoji: once
             parts.append(f"{between} {name} ")
         previous, last = name, item["match_end"]

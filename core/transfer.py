@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.defaults import BOARD_K, REG
 from core.emotions import zero_shot
-from core.encoders import ClipEncoder
 from core.projection import Projector, barycentric_weights, center, distinct_spots, unit
+
+if TYPE_CHECKING:
+    from core.encoders import ClipEncoder
 
 # --- placement ----------------------------------------------------------------------------
 

@@ -2,14 +2,28 @@
 
 import streamlit as st
 
-from core import defaults
-from core.plots import emotion_bars
-from core.projection import METHODS
-from ui.comparison import show_comparison
-from ui.context import context
 from ui.frame import ensure_app_frame
-from ui.i18n import say, t, translated
-from ui.results import (
+from ui.i18n import t
+from ui.widgets import chart_slot
+
+ensure_app_frame()
+
+st.title(t("atlas_title"))
+left, right = st.columns([3, 1])
+with left:
+    above = st.container()  # the fit's status line and notices, above the map
+    slot = chart_slot()
+
+# The map's own modules (scikit-learn: seconds on a fresh server) are imported after the
+# first paint: the title and the waiting frame are on screen, and a fresh server's first
+# deep-link run (ui.frame: it only draws the frame and reruns) does not pay for them.
+from core import defaults  # noqa: E402
+from core.plots import emotion_bars  # noqa: E402
+from core.projection import METHODS  # noqa: E402
+from ui.comparison import show_comparison  # noqa: E402
+from ui.context import context  # noqa: E402
+from ui.i18n import say, translated  # noqa: E402
+from ui.results import (  # noqa: E402
     AtlasSettings,
     atlas_or_stop,
     cached_comparison,
@@ -17,16 +31,13 @@ from ui.results import (
     save_settings,
     saved_settings,
 )
-from ui.widgets import chart, show_item, texts_box
+from ui.widgets import chart, show_item, texts_box  # noqa: E402
 
-ensure_app_frame()
-
-st.title(t("atlas_title"))
 ctx = context()
 if ctx is None:
+    slot.empty()
     st.stop()
 
-left, right = st.columns([3, 1])
 with right:
     texts = texts_box()
     n_items = len(ctx.collection.embeddings) + len(texts)
@@ -45,13 +56,14 @@ with right:
     settings = AtlasSettings(method, dims, k, reg, center)
     save_settings(settings)
 
-with left:
+with above:
     atlas = atlas_or_stop(ctx, texts, settings)
     for notice in atlas.projector.notices_:
         st.info(say(notice))
+with left:
     items = atlas.embeddings
     figure = map_figure(ctx, atlas, texts, settings)
-    event = chart(figure, on_select="rerun", key="atlas_plot", selection_mode="points")
+    event = chart(figure, slot, on_select="rerun", key="atlas_plot", selection_mode="points")
 
     quality = atlas.quality
     columns = st.columns(4)

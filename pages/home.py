@@ -17,8 +17,7 @@ st.write(t("home_intro"))
 st.markdown(f"#### {t('pipeline')}")
 try:  # the real token ids of the example, from the chosen model's own tokenizer
     encoder = get_encoder(st.session_state.get("model") or default_model_name())
-    tokens = encoder.tokenizer(["我爱你"])[0]
-    example_ids = "我爱你 → " + str([int(i) for i in tokens if i][:6])[:-1] + ", …]"
+    example_ids = "我爱你 → " + str(encoder.token_ids("我爱你")[:6])[:-1] + ", …]"
 except (ModelUnavailableError, ValueError):
     example_ids = "我爱你 → […]"
 steps = st.columns(4)

@@ -9,8 +9,9 @@ from core.plots import add_path, atlas_figure, emotion_bars, mood_board
 from ui.context import context
 from ui.frame import ensure_app_frame
 from ui.i18n import figure_words, say, t
+from ui.models import text_embeddings
 from ui.recolour_panel import pixel_transfer
-from ui.results import text_embeddings, transfer_for
+from ui.results import transfer_for
 from ui.widgets import chart, following_choice, sentence_box
 
 ensure_app_frame()

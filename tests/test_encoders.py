@@ -6,7 +6,6 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
-import open_clip
 import pytest
 import torch
 from conftest import TINY
@@ -17,8 +16,11 @@ from core.registry import (
     PRESETS,
     ModelUnavailableError,
     check_availability,
+    open_clip_module,
     resolve_model,
 )
+
+open_clip = open_clip_module()  # knows the project's own architectures
 
 PICTURES = [Image.new("RGB", (50, 40), colour) for colour in ((230, 20, 20), (20, 20, 230))]
 SENTENCES = ["I love you", "我爱你", "our dog died this morning"]

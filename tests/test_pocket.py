@@ -283,6 +283,12 @@ def test_emoji_are_spelled_out_for_the_pocket_text_tower(tmp_path):
     assert spell_emoji("no emoji here") == "no emoji here"
     assert spell_emoji("👍🏿 ok") == "thumbs up ok"  # no "dark skin tone" words
     assert spell_emoji("Acme™ ©") == "Acme™ ©"  # text symbols stay as they are
+    # a flag is read as a flag (CLDR "flag: China"), not as the bare name of a place
+    assert spell_emoji("我爱🇨🇳") == "我爱 flag of China"
+    assert spell_emoji(
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    ) == ("flag of Scotland")
+    assert spell_emoji("🏳️‍🌈") == "rainbow flag"
     assert spell_emoji("☀️ ❤️") == "sun red heart"
     encoder = load_encoder("pocket")
     labels = label_vectors(encoder, PARROTT6)

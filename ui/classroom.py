@@ -25,8 +25,7 @@ from core.transfer import fit_legible_image_map, place_text
 from ui.collections import Collection
 from ui.heavy import heavy
 from ui.i18n import t
-from ui.models import get_encoder
-from ui.results import cached_label_vectors, cached_prompt_center
+from ui.models import cached_label_vectors, cached_prompt_center, get_encoder
 
 MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}  # noqa: S104 - a check, no bind

@@ -12,8 +12,10 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -21,7 +23,6 @@ from core import defaults, folders
 from core.cache import EmbeddingCache
 from core.datasets import expand_uploads, gallery_metadata
 from core.embedding import EmbeddingSet, embed_images
-from core.encoders import ClipEncoder
 from core.folders import FolderRefused, list_files, resolve_folder
 from core.images import (
     MAX_FILE_BYTES,
@@ -35,6 +36,9 @@ from core.messages import Message, message_of
 from core.store import read_store
 from ui.i18n import t
 from ui.models import get_encoder
+
+if TYPE_CHECKING:
+    from core.encoders import ClipEncoder
 
 UPLOADS_FLAG = "uploads"  # in the URL while a session holds uploads
 
@@ -84,14 +88,19 @@ def embed_sources(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label:
 
 def _collect(encoder: ClipEncoder, sources: list[tuple[str, bytes]], label: str) -> Collection:
     embeddings = embed_sources(encoder, sources, label)
-    pictures, thumbnails = {}, {}
     kept = set(embeddings.names)
-    for name, data in sources:
-        if name in kept:
-            picture = decode_image(data, name).image
-            picture.thumbnail((defaults.PICTURE_SIZE, defaults.PICTURE_SIZE))
-            pictures[name] = picture
-            thumbnails[name] = thumbnail_webp(picture, defaults.MAP_THUMBNAIL)
+
+    def shown(source: tuple[str, bytes]):
+        picture = decode_image(source[1], source[0]).image
+        picture.thumbnail((defaults.PICTURE_SIZE, defaults.PICTURE_SIZE))
+        return source[0], picture, thumbnail_webp(picture, defaults.MAP_THUMBNAIL)
+
+    # Pillow lets go of the GIL while it decodes, resizes and encodes: two threads halve
+    # the wait on two cores (the gallery's 232: 0.6 s alone).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumbnails") as pool:
+        done = list(pool.map(shown, [s for s in sources if s[0] in kept]))
+    pictures = {name: picture for name, picture, _ in done}
+    thumbnails = {name: thumbnail for name, _, thumbnail in done}
     # Names are part of the key: two users with the same pictures under other names must
     # never share a cached map (whose hovers and exports carry the names).
     content = "\n".join(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from core.emotions import LABEL_SETS, LabelSet, label_set_from_json, zero_shot
-from core.encoders import ClipEncoder
 from core.folders import FolderRefused
 from core.registry import ModelUnavailableError, default_model_name
 from ui.collections import (
@@ -23,8 +23,10 @@ from ui.collections import (
     uploads_lost,
 )
 from ui.i18n import current_language, say, t
-from ui.models import get_encoder
-from ui.results import cached_label_vectors
+from ui.models import cached_label_vectors, get_encoder
+
+if TYPE_CHECKING:
+    from core.encoders import ClipEncoder
 
 # Parrott-6 first: it has love, so the product's own example (我爱你) reads as 爱.
 LABEL_CHOICES = ["parrott6", "ekman7", "mikels8", "custom"]

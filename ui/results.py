@@ -16,35 +16,18 @@ import streamlit as st
 
 from core import defaults
 from core.atlas import Atlas, build_atlas
-from core.cache import EmbeddingCache
-from core.embedding import EmbeddingSet, embed_texts
-from core.emotions import LabelSet, label_vectors, prompt_bank_center
+from core.emotions import LabelSet
 from core.plots import atlas_figure, legible_rows
 from core.projection import Compared, compare_methods
 from core.transfer import TransferView, fit_image_map, transfer_view
 from ui.heavy import heavy
 from ui.i18n import figure_words, say, t, translated
-from ui.models import get_encoder
+from ui.models import cached_label_vectors, cached_prompt_center, get_encoder, text_embeddings
 from ui.warmup import umap_warm_up_future, wait_for_umap
 
 if TYPE_CHECKING:
     from ui.collections import Collection
     from ui.context import Context
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def text_embeddings(model_name: str, texts: tuple[str, ...]) -> EmbeddingSet:
-    return embed_texts(list(texts), get_encoder(model_name), cache=EmbeddingCache())
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def cached_label_vectors(model_name: str, label_set_key: str, _label_set: LabelSet) -> np.ndarray:
-    return label_vectors(get_encoder(model_name), _label_set)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def cached_prompt_center(model_name: str, label_set_key: str, _label_set: LabelSet) -> np.ndarray:
-    return prompt_bank_center(get_encoder(model_name), _label_set)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ import streamlit as st
 from core import defaults
 from ui.i18n import t
 
-DEFAULT_TEXTS = (
-    "我爱你\nI love you\nour dog died this morning\n航空公司弄丢了我的行李\n好开心，终于放假了"
-)
+DEFAULT_TEXTS = "\n".join(defaults.ATLAS_SENTENCES)
 TEXTS_KEY = "atlas_texts"  # not a widget key: survives pages that do not show the box
 
 
@@ -40,7 +38,7 @@ def texts_box() -> tuple[str, ...]:
 
 
 SENTENCE_KEY = "transfer_sentence"  # the Transfer page's sentence, across pages
-DEFAULT_SENTENCE = "我爱你"
+DEFAULT_SENTENCE = defaults.TRANSFER_SENTENCE
 
 
 def sentence_box(label: str, max_chars: int) -> str:
@@ -87,11 +85,28 @@ def show_item(ctx, atlas, row: int) -> None:
 PRESENTATION_TEXT = 1.45  # plot text in presentation mode, times its usual size
 
 
-def chart(figure, **kwargs):
-    """``st.plotly_chart`` that, in presentation mode, draws the figure's text
-    :data:`PRESENTATION_TEXT` times larger (a scaled copy: cached figures stay as they are)."""
+CHARTS_SHOWN = "_charts_shown"  # this session's browser has drawn a chart (has the code)
+
+
+def chart(figure, into=None, **kwargs):
+    """``st.plotly_chart`` (in ``into``, e.g. a :func:`chart_slot`) that, in presentation
+    mode, draws the figure's text :data:`PRESENTATION_TEXT` times larger (a scaled copy:
+    cached figures stay as they are)."""
     if st.session_state.get("presentation"):
         from core.plots import scaled_text
 
         figure = scaled_text(figure, PRESENTATION_TEXT)
-    return st.plotly_chart(figure, **kwargs)
+    st.session_state[CHARTS_SHOWN] = True
+    return (into or st).plotly_chart(figure, **kwargs)
+
+
+def chart_slot(height: int = 600):
+    """A place for a chart that is still being computed. On a session's first page it
+    shows an empty frame saying so: the browser then loads its plotting code (4.7 MB of
+    JavaScript, about 2.5 s on two cores) while the server works, not after."""
+    slot = st.empty()
+    if not st.session_state.get(CHARTS_SHOWN):
+        from core.plots import waiting_figure
+
+        slot.plotly_chart(waiting_figure(t("drawing_map"), height), config={"staticPlot": True})
+    return slot

@@ -20,7 +20,6 @@ Files (``assets/models/pocket``):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +31,9 @@ from open_clip.model import CLIPVisionCfg, _build_vision_tower
 from open_clip.transform import PreprocessCfg, image_transform_v2
 
 from core.encoders import ClipEncoder, ProgressCallback, file_sha256
+from core.pocket.encoder import read_config
 from core.pocket.towers import TOWERS, SentenceTower, choose_tower, load_tower
-from core.registry import LIT_CONFIG_FILE, LIT_WEIGHTS_FILE
+from core.registry import LIT_WEIGHTS_FILE
 from core.texts import spell_emoji
 
 
@@ -93,10 +93,6 @@ class LitModel(torch.nn.Module):
         """Joint-space vectors of tower vectors ``features`` (n, tower dim)."""
         projected = self.heads[tower](features)
         return torch.nn.functional.normalize(projected, dim=-1) if normalize else projected
-
-
-def read_config(folder: Path) -> dict:
-    return json.loads((folder / LIT_CONFIG_FILE).read_text(encoding="utf-8"))
 
 
 def build_model(config: dict) -> LitModel:

@@ -28,20 +28,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-import open_clip
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-import core  # noqa: F401  (registers the project's architectures with open_clip)
 from core.emotions import EKMAN7, PARROTT6, label_in_set, prompts_for
 from core.encoders import configure_cpu_threads
 from core.pocket.data import SampleStream, caption_matches
-from core.pocket.lit import LIT_CONFIG_FILE, LIT_WEIGHTS_FILE, LitModel, build_model, load_state
+from core.pocket.lit import LitModel, build_model, load_state
 from core.pocket.render import TRAIN_DESIGNS, FontMissingError, load_font
 from core.pocket.sentences import training_sentences
 from core.pocket.towers import TOWERS, load_tower
-from core.registry import POCKET_DIR
+from core.registry import LIT_CONFIG_FILE, LIT_WEIGHTS_FILE, POCKET_DIR, open_clip_module
 
 ARCHITECTURE = "emotion-atlas-pocket"
 TRAINED_LABEL_SETS = (EKMAN7, PARROTT6)
@@ -220,7 +218,7 @@ def save_lit(model: LitModel, folder: Path, config: dict, log: dict) -> Path:
 def lit_config(towers: tuple[str, ...], head: str = "linear") -> dict:
     from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
-    model_cfg = open_clip.get_model_config(ARCHITECTURE)
+    model_cfg = open_clip_module().get_model_config(ARCHITECTURE)
     return {
         "format": "emotion-atlas-lit/1",
         "embed_dim": model_cfg["embed_dim"],
