@@ -25,6 +25,7 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from screenshots import settle  # noqa: E402
 
+MAP_POINTS = ".js-plotly-plot .scatterlayer .trace .point"  # the map's (not a waiting frame)
 QUIET = 0.3  # seconds without a running script that count as "drawn"
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,11 @@ def free_port() -> int:
 
 
 def one_run(cache: str, from_home: bool = False) -> tuple[float, float]:
+    with tempfile.TemporaryFile() as log:  # the server's log, shown if no map comes
+        return _timed_run(cache, from_home, log)
+
+
+def _timed_run(cache: str, from_home: bool, log) -> tuple[float, float]:
     port = free_port()
     env = dict(os.environ, EMOTION_ATLAS_CACHE=cache)
     started = time.perf_counter()
@@ -45,8 +51,8 @@ def one_run(cache: str, from_home: bool = False) -> tuple[float, float]:
         + ["--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         with sync_playwright() as driver:
@@ -63,7 +69,18 @@ def one_run(cache: str, from_home: bool = False) -> tuple[float, float]:
                     time.sleep(0.25)
             if from_home:  # the navigation's Atlas link, as a visitor clicks it
                 page.locator("[data-testid='stSidebarNavLink']").nth(1).click(timeout=180_000)
-            page.wait_for_selector(".js-plotly-plot .scatterlayer .trace .point", timeout=180_000)
+            try:
+                page.wait_for_selector(MAP_POINTS, timeout=90_000)
+            except Exception:  # say what the page shows instead
+                shot = Path(tempfile.gettempdir()) / "app_timing_failure.png"
+                page.screenshot(path=str(shot))
+                error = page.locator("[data-testid='stException']")
+                shown = error.first.inner_text() if error.count() else page.inner_text("body")
+                log.seek(0)
+                server_log = log.read().decode(errors="replace")[-3000:]
+                raise RuntimeError(
+                    f"no map after 90 s ({shot}): {shown[-800:]}\nserver log:\n{server_log}"
+                ) from None
             first_plot = time.perf_counter() - started
             settle(page, 180, QUIET)
             slider = page.locator("[data-testid='stSlider'] input[type='range']").first

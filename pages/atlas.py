@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.frame import ensure_app_frame
+from ui.frame import ATLAS_MODULES, ensure_app_frame, import_page_modules
 from ui.i18n import t
 from ui.widgets import chart_slot
 
@@ -17,6 +17,7 @@ with left:
 # The map's own modules (scikit-learn: seconds on a fresh server) are imported after the
 # first paint: the title and the waiting frame are on screen, and a fresh server's first
 # deep-link run (ui.frame: it only draws the frame and reruns) does not pay for them.
+import_page_modules(ATLAS_MODULES, status=False)  # the waiting frame says it
 from core import defaults  # noqa: E402
 from core.plots import emotion_bars  # noqa: E402
 from core.projection import METHODS  # noqa: E402

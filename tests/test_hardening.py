@@ -253,7 +253,8 @@ def test_server_settings_are_safe():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["enableXsrfProtection"] is True
     assert 0 < config["server"]["maxUploadSize"] <= 200
-    assert config["client"]["showErrorDetails"] is False
+    # not false: Streamlit reads false as "stacktrace" (the trace shown, the message hidden)
+    assert config["client"]["showErrorDetails"] == "none"
 
 
 def test_no_pickles_and_safe_checkpoint_loading_in_the_code():

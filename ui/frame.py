@@ -16,7 +16,9 @@ Only public Streamlit API is used.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 
 import streamlit as st
 
@@ -89,6 +91,76 @@ PHONE_CSS = (
 # session happen in its own thread, one at a time.
 _run = threading.local()
 
+# Script runs of all sessions: how many are running, and when the last one ended (what a
+# background warm-up waits on, so that it does not slow a user's click: ui.warmup).
+_activity = {"running": 0, "ended": time.monotonic()}
+_activity_lock = threading.Lock()
+# Packages are imported by one thread at a time. Two threads importing scikit-learn,
+# pandas or plotly at once can see each other's half-made modules (seen on a fresh server:
+# plotly's add_annotation raised AttributeError when a click's run began while the last
+# page's run still imported; narwhals' import deadlocked), and with fastReruns a click's
+# run starts before the previous run has stopped. So the pages' modules are imported once,
+# under this lock (import_page_modules), and a warm-up imports only while holding it (and
+# only once no run has been seen for a while: ui.warmup), after the first map's modules.
+importing = threading.Lock()
+_imported: set[str] = set()
+# What the pages import: imported under the lock before a page's first run (Home and
+# Atlas draw first and call it themselves), so no page imports them beside another.
+ATLAS_MODULES = (  # what the first map needs: the Atlas page, and Home's most likely next
+    "pandas",  # Streamlit's tables; plotly and narwhals look it up in sys.modules
+    "core.projection",
+    "core.plots",
+    "ui.results",
+    "ui.comparison",
+)
+PAGE_MODULES = (
+    *ATLAS_MODULES,
+    "pyarrow",
+    "core.teaching",
+    "core.rooms",
+    "core.datasets",
+    "core.export",
+    "ui.collections",
+    "ui.classroom",
+)
+PAGE_EXTRA = {"transfer": ("ui.recolour_panel",)}  # torch: only where a page needs it
+DRAW_FIRST = {"home", "atlas"}
+
+
+def import_page_modules(names: tuple[str, ...] = PAGE_MODULES, status: bool = True) -> None:
+    """Import ``names`` once per process, one thread at a time (``status``: say so)."""
+    wanted = [name for name in names if name not in _imported]
+    if not wanted:
+        return
+    import importlib
+
+    shown = st.spinner(t("loading_page")) if status else contextlib.nullcontext()
+    with importing, shown:  # seconds, once per server
+        for name in wanted:
+            if name not in _imported:
+                importlib.import_module(name)
+                _imported.add(name)
+
+
+def idle_seconds() -> float:
+    """Seconds since the server's last script run ended; 0 while one is running."""
+    with _activity_lock:
+        if _activity["running"]:
+            return 0.0
+        return time.monotonic() - _activity["ended"]
+
+
+@contextlib.contextmanager
+def _counted_run():
+    with _activity_lock:
+        _activity["running"] += 1
+    try:
+        yield
+    finally:
+        with _activity_lock:
+            _activity["running"] -= 1
+            _activity["ended"] = time.monotonic()
+
 
 def navigation():
     """``st.navigation`` over the app's pages, titled in the current language.
@@ -141,16 +213,19 @@ def _leave() -> None:
 
 def run_app() -> None:
     """The entry script's body: navigation, the frame, then the chosen page."""
-    page = navigation()
-    if page.url_path in PHONE_PAGES:
-        render_phone_frame()
-    else:
-        render_frame()
-    _run.framed = True
-    try:
-        page.run()
-    finally:
-        _run.framed = False
+    with _counted_run():
+        page = navigation()
+        if page.url_path in PHONE_PAGES:
+            render_phone_frame()
+        else:
+            render_frame()
+        if page.url_path not in DRAW_FIRST:
+            import_page_modules(PAGE_MODULES + PAGE_EXTRA.get(page.url_path, ()))
+        _run.framed = True
+        try:
+            page.run()
+        finally:
+            _run.framed = False
 
 
 def ensure_app_frame(phone: bool = False) -> None:
@@ -164,5 +239,9 @@ def ensure_app_frame(phone: bool = False) -> None:
         # legacy page's ids, so the user's first click or upload would be lost (measured:
         # a form's first submit on a fresh server's deep link read as not pressed).
         st.session_state["_reframed"] = True
+        if not phone:  # the browser starts loading its plotting code now, not a run later
+            from ui.widgets import chart_slot
+
+            chart_slot()
         st.rerun()
     render_phone_frame() if phone else render_frame()

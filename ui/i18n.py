@@ -97,6 +97,10 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "step_output": ("4 · Emotion + image features", "4 · 输出情绪与图像特征"),
     "step_space_detail": ("text ⟷ image · cos", "文本 ⟷ 图像 · 余弦相似度"),
     "drawing_map": ("Drawing the map…", "正在绘制地图…"),
+    "loading_page": (
+        "Loading the page's tools (once after a server start)…",
+        "正在加载页面所需的工具（服务器启动后仅一次）…",
+    ),
     "try_example": ("Try it: “I love you / 我爱你”", "试一试：“我爱你”"),
     "models_heading": ("Models on this machine", "本机的模型"),
     # atlas

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 
 import streamlit as st
 
-from core.projection import warm_up_umap
+from ui.frame import idle_seconds, importing
 from ui.i18n import t
 
 
@@ -24,12 +24,36 @@ def _umap_warm_up() -> Future:
 
     def run() -> None:
         try:
+            while True:
+                _when_quiet()
+                with importing:
+                    if _needed.is_set() or idle_seconds() > 0:  # nobody started meanwhile
+                        import umap  # noqa: F401 - while no script run imports beside it
+
+                        from core.projection import warm_up_umap
+
+                        break
             future.set_result(_low_priority(warm_up_umap))
         except BaseException as error:  # handed to whoever waits; never lost in a thread
             future.set_exception(error)
 
     threading.Thread(target=run, name="umap-warm-up", daemon=True).start()
     return future
+
+
+QUIET_S = 2.0  # the server's users have clicked nothing for this long
+_needed = threading.Event()  # someone waits for the warm-up: go at once
+
+
+def _when_quiet() -> None:
+    """Wait until no script has run for :data:`QUIET_S` (or until someone needs UMAP):
+    a fresh server's first pages and clicks (the first map: scikit-learn's import, the
+    fit) then do not share two cores with numba's compiler."""
+    while not _needed.is_set():
+        idle = idle_seconds()
+        if idle >= QUIET_S:
+            return
+        _needed.wait(timeout=max(0.2, QUIET_S - idle))
 
 
 def _low_priority(work):
@@ -43,6 +67,7 @@ def _low_priority(work):
 
 def umap_warm_up_future() -> Future:
     """The warm-up's future (started if it was not), for waiting outside a script run."""
+    _needed.set()
     return _umap_warm_up()
 
 
@@ -55,6 +80,7 @@ def wait_for_umap(method: str = "umap") -> None:
     """Before a UMAP fit: if the warm-up has not finished, wait for it with a message."""
     if method != "umap":
         return
+    _needed.set()
     future = _umap_warm_up()
     if not future.done():
         with st.spinner(t("umap_preparing")):

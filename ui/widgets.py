@@ -106,7 +106,14 @@ def chart_slot(height: int = 600):
     JavaScript, about 2.5 s on two cores) while the server works, not after."""
     slot = st.empty()
     if not st.session_state.get(CHARTS_SHOWN):
+        from ui.frame import import_page_modules, importing
+
+        # plotly imports its classes while it builds a first figure, and looks pandas up
+        # as it goes: neither beside another thread's imports (ui.frame.importing)
+        import_page_modules(("pandas", "core.plots"), status=False)
         from core.plots import waiting_figure
 
-        slot.plotly_chart(waiting_figure(t("drawing_map"), height), config={"staticPlot": True})
+        with importing:
+            figure = waiting_figure(t("drawing_map"), height)
+        slot.plotly_chart(figure, config={"staticPlot": True})
     return slot
