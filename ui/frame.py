@@ -22,6 +22,7 @@ import time
 
 import streamlit as st
 
+from core.imports import IMPORTING
 from ui.i18n import current_language, language_switch, t
 from ui.uploads import guard as upload_guard
 from ui.uploads import served
@@ -102,12 +103,14 @@ _activity_lock = threading.Lock()
 # run starts before the previous run has stopped. So the pages' modules are imported once,
 # under this lock (import_page_modules), and a warm-up imports only while holding it (and
 # only once no run has been seen for a while: ui.warmup), after the first map's modules.
-importing = threading.Lock()
+importing = IMPORTING  # core.imports: shared with the pocket model's image tower
 _imported: set[str] = set()
 # What the pages import: imported under the lock before a page's first run (Home and
 # Atlas draw first and call it themselves), so no page imports them beside another.
 ATLAS_MODULES = (  # what the first map needs: the Atlas page, and Home's most likely next
     "pandas",  # Streamlit's tables; plotly and narwhals look it up in sys.modules
+    "plotly.io",  # what st.plotly_chart imports on its first chart
+    "plotly.tools",
     "core.projection",
     "core.plots",
     "ui.results",
@@ -138,8 +141,12 @@ def import_page_modules(names: tuple[str, ...] = PAGE_MODULES, status: bool = Tr
     with importing, shown:  # seconds, once per server
         for name in wanted:
             if name not in _imported:
-                importlib.import_module(name)
+                module = importlib.import_module(name)
+                # plotly makes its figure classes on first use: make them here, too
+                getattr(module, "load_figure_classes", lambda: None)()
                 _imported.add(name)
+    with _activity_lock:  # imports are work: a warm-up's quiet starts after them
+        _activity["ended"] = time.monotonic()
 
 
 def idle_seconds() -> float:

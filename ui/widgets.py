@@ -106,14 +106,13 @@ def chart_slot(height: int = 600):
     JavaScript, about 2.5 s on two cores) while the server works, not after."""
     slot = st.empty()
     if not st.session_state.get(CHARTS_SHOWN):
-        from ui.frame import import_page_modules, importing
+        from ui.frame import import_page_modules
 
-        # plotly imports its classes while it builds a first figure, and looks pandas up
-        # as it goes: neither beside another thread's imports (ui.frame.importing)
-        import_page_modules(("pandas", "core.plots"), status=False)
+        # plotly imports its classes as a first figure needs them, and looks pandas up as
+        # it goes: never beside another thread's imports (ui.frame.import_page_modules)
+        import_page_modules(("pandas", "plotly.io", "plotly.tools", "core.plots"), status=False)
         from core.plots import waiting_figure
 
-        with importing:
-            figure = waiting_figure(t("drawing_map"), height)
+        figure = waiting_figure(t("drawing_map"), height)
         slot.plotly_chart(figure, config={"staticPlot": True})
     return slot

@@ -10,7 +10,9 @@ on the first picture it has to encode. On two cores that keeps torch and open_cl
 s of imports) and the tower's start (about 2 s) out of the first page.
 
 Every other attribute of an encoder (``model``, ``preprocess``, ``encode_images``, …) is the
-loaded :class:`core.pocket.lit.LitEncoder`'s, so callers cannot tell the two apart.
+loaded :class:`core.pocket.lit.LitEncoder`'s, so callers cannot tell the two apart. (So
+``hasattr`` of such a name loads the model; and the object is not meant to be pickled:
+a Ray worker loads its own by name.)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import math
 import os
 import tempfile
 import threading
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,17 +65,23 @@ class KnownVectors:
     images: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: Path, model_id: str) -> KnownVectors:
+    def read(cls, path: Path, model_id: str, dim: int | None = None) -> KnownVectors:
         try:
             with np.load(path, allow_pickle=False) as data:
                 if str(data["model_id"]) != model_id:
                     return cls(model_id)
                 ids = json.loads(str(data["text_token_ids"]))
-                rows = zip(data["texts"], data["text_vectors"], ids, strict=True)
+                text_vectors, image_vectors = data["text_vectors"], data["image_vectors"]
+                if text_vectors.ndim != 2 or image_vectors.shape[1:] != text_vectors.shape[1:]:
+                    raise ValueError("vectors of two lengths")
+                rows = zip(data["texts"], text_vectors, ids, strict=True)
                 texts = {str(text): (vector, tokens) for text, vector, tokens in rows}
                 hashes = map(str, data["image_hashes"])
-                images = dict(zip(hashes, data["image_vectors"], strict=True))
-        except (OSError, KeyError, ValueError):  # missing or damaged: everything is encoded
+                images = dict(zip(hashes, image_vectors, strict=True))
+        # missing or damaged (a cut zip raises BadZipFile): everything is encoded instead
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+            return cls(model_id)
+        if dim is not None and text_vectors.shape[1] != dim:
             return cls(model_id)
         return cls(model_id, texts, images)
 
@@ -123,6 +132,8 @@ class PocketEncoder:
         self.device = device
         self.speedup = resolve_speedup(speedup, device, spec.name)
         unavailable_reason(self.speedup)  # a missing package is said now, not at a picture
+        if self.speedup != "fp32" and device != "cpu":
+            raise ValueError(f"The speed-ups are CPU variants; this model is on {device}.")
         self.config = read_config(self.folder)
         self.tower_name = tower or choose_tower(tuple(self.config["towers"]))
         weights_id = model_id_of(self.folder, spec.name, self.tower_name)
@@ -133,9 +144,10 @@ class PocketEncoder:
         self._read_weights()
         # ... while the shipped vectors, the fp32 model's, serve every speed-up of these
         # weights: each variant approximates them (cosine >= 0.99, tests/test_speedups.py).
-        self.known = KnownVectors.read(self.folder / KNOWN_FILE, weights_id)
+        self.known = KnownVectors.read(self.folder / KNOWN_FILE, weights_id, self.dim)
         self._tower: SentenceTower | None = None
         self._full: ClipEncoder | None = None
+        self._failure: Exception | None = None
         self._loading = threading.Lock()
 
     def _read_weights(self) -> None:
@@ -169,12 +181,18 @@ class PocketEncoder:
         return spell_emoji(text)
 
     def token_ids(self, text: str) -> list[int]:
-        """The tower's token ids of ``text`` as it reads it (emoji spelled out)."""
+        """The tower's token ids of ``text`` as it reads it (emoji spelled out).
+
+        Raises ValueError for a tower that does not expose them (e5)."""
         known = self.known.texts.get(text)
-        return list(known[1]) if known is not None else self.tower.token_ids(spell_emoji(text))
+        ids = list(known[1]) if known is not None else self.tower.token_ids(spell_emoji(text))
+        if ids is None:
+            raise ValueError(f"The {self.tower.info.title} tower does not expose token ids.")
+        return ids
 
     def count_tokens(self, text: str) -> int:
-        return len(self.token_ids(text))
+        known = self.known.texts.get(text)
+        return len(known[1]) if known is not None else self.tower.count_tokens(spell_emoji(text))
 
     def project(self, features: np.ndarray) -> np.ndarray:
         """The trained head on tower vectors (n, tower dim): unit joint-space rows, float32.
@@ -219,21 +237,34 @@ class PocketEncoder:
 
     # --- everything else: the loaded torch model --------------------------------------
     def loaded(self) -> ClipEncoder:
-        """The full :class:`core.pocket.lit.LitEncoder` (built once, on first need)."""
+        """The full :class:`core.pocket.lit.LitEncoder` (built once, on first need; a
+        failure is kept and raised again, not retried on every attribute)."""
         with self._loading:
+            if self._failure is not None:
+                raise self._failure
             if self._full is None:
-                from core.encoders import configure_cpu_threads
-                from core.pocket.lit import load_lit
-                from core.speedups import with_speedup
-
-                if self.device == "cpu":
-                    configure_cpu_threads()
-                encoder = load_lit(
-                    self.folder, name=self.spec.name, device=self.device, tower=self.tower_name
-                )
-                encoder.spec = self.spec
-                self._full = with_speedup(encoder, self.speedup)
+                try:
+                    self._full = self._build()
+                except Exception as error:
+                    self._failure = error
+                    raise
             return self._full
+
+    def _build(self) -> ClipEncoder:
+        from core.imports import IMPORTING
+
+        with IMPORTING:  # torch and open_clip: seconds, never beside another import
+            from core.encoders import configure_cpu_threads
+            from core.pocket.lit import load_lit
+            from core.speedups import with_speedup
+
+        if self.device == "cpu":
+            configure_cpu_threads()
+        encoder = load_lit(
+            self.folder, name=self.spec.name, device=self.device, tower=self.tower_name
+        )
+        encoder.spec = self.spec
+        return with_speedup(encoder, self.speedup)
 
     def at_variant(self, variant: str) -> PocketEncoder:
         """This model with another CPU speed-up (``core.speedups.with_speedup`` asks)."""
