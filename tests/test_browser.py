@@ -159,10 +159,14 @@ def test_a_teacher_and_three_phones_in_one_room(server, tmp_path):
         )
         # The live map refreshes by itself: all three stars within a few refreshes.
         teacher.get_by_text("实时地图 · 3 句").wait_for(timeout=30_000)
-        spec = teacher.evaluate(
+        # the caption is text; the map redraws a moment later (the first chart of a page
+        # also waits for the browser to compile its plotting code)
+        drawn = (
             "() => [...document.querySelectorAll('.js-plotly-plot')]"
             ".map(p => JSON.stringify(p.data)).join(' ')"
         )
+        teacher.wait_for_function(f"() => ({drawn})().includes('考试')", timeout=30_000)
+        spec = teacher.evaluate(drawn)
         assert "我爱你" in spec and "our dog died" in spec
         assert "&lt;b&gt;考试&lt;/b&gt;" in spec  # a student's markup is shown as text
         for page in (teacher, *phones):
